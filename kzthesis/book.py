@@ -1,0 +1,50 @@
+"""Glue the numbers of the prose from data/: hidden cells of chapters call these.
+
+Values are glued as plain Python scalars (NumPy scalars break format specs in `{glue:text}`).
+Key names are listed in each function; the prose formats them, e.g.
+``{glue:text}`q3o2-pct:.1f`% ({glue:text}`q3o2-n:d` responses)``.
+"""
+
+from __future__ import annotations
+
+from myst_nb import glue
+
+from . import survey, tables
+
+
+def _glue(key: str, value) -> None:
+    glue(key, value, display=False)
+
+
+def glue_respondents() -> None:
+    """`survey-n` (int N), `survey-n-words` / `survey-n-words-cap` (N in words)."""
+    _glue("survey-n", survey.respondents())
+    words = survey.respondents_in_words()
+    _glue("survey-n-words", words)
+    _glue("survey-n-words-cap", words[:1].upper() + words[1:])
+
+
+def glue_survey_question(question: int) -> None:
+    """Question 1–9: `qQoO-pct` (float percent of N) and `qQoO-n` (int) for every option O.
+    Question 10: `q10rK-n` and `q10rK-pct` for every recommendation group K, and `q10-none-n`."""
+    glue_respondents()
+    if question == 10:
+        for row in survey.recommendations().itertuples():
+            _glue(f"q10r{int(row.rank)}-n", int(row.count))
+            _glue(f"q10r{int(row.rank)}-pct", float(row.share))
+        _glue("q10-none-n", survey.no_answer_open_question())
+        return
+    for row in survey.answers(question).itertuples():
+        _glue(f"q{question}o{int(row.option)}-n", int(row.count))
+        _glue(f"q{question}o{int(row.option)}-pct", float(row.share))
+
+
+def glue_tables() -> None:
+    """`eth-<ethnicity>-<year>`, `assemblies-<period>`, `nature-<kind>-<period>`."""
+    for row in tables.ethnic_composition().itertuples():
+        _glue(f"eth-{row.ethnicity.lower()}-{int(row.year)}", float(row.share))
+    for row in tables.peaceful_assemblies().itertuples():
+        _glue(f"assemblies-{row.period}", int(row.assemblies))
+    for row in tables.assembly_nature().itertuples():
+        for kind in tables.NATURES:
+            _glue(f"nature-{kind}-{row.period}", tables.assembly_share(row.period, kind))

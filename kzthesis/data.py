@@ -1,0 +1,215 @@
+"""Load the data package in `data/`, validated against its Frictionless description.
+
+Every problem is reported as ``data/FILE.csv, line L, column 'C': what is wrong`` so that an
+author can fix the CSV without reading code. Every file read is recorded in `FILES_READ`, which
+the build uses to re-execute exactly the notebooks that read a changed file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import frictionless
+import pandas as pd
+
+from . import DATA_DIR, ROOT
+
+DESCRIPTOR = DATA_DIR / "datapackage.json"
+
+# Repository-relative paths of every file this process has read through this module.
+FILES_READ: set[str] = set()
+
+_PANDAS_TYPES = {"integer": "Int64", "number": "float64", "string": "string", "boolean": "boolean"}
+
+
+class DataError(ValueError):
+    """Invalid input data; the message names the file, line and column."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+def record_read(path: Path) -> None:
+    """Note that this process read `path` (the build's cache invalidation follows these)."""
+    path = Path(path).resolve()
+    try:
+        FILES_READ.add(path.relative_to(ROOT).as_posix())
+    except ValueError:
+        FILES_READ.add(path.as_posix())
+
+
+def relative(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@functools.cache
+def descriptor() -> dict:
+    """The data package's description (datapackage.json) as a dict."""
+    record_read(DESCRIPTOR)
+    try:
+        return json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DataError(f"{relative(DESCRIPTOR)}, line {error.lineno}: invalid JSON: {error.msg}") from None
+
+
+def resource_descriptor(name: str) -> dict:
+    for resource in descriptor()["resources"]:
+        if resource["name"] == name:
+            return resource
+    known = ", ".join(r["name"] for r in descriptor()["resources"])
+    raise DataError(f"{relative(DESCRIPTOR)}: no resource named '{name}' (known: {known})")
+
+
+def schema_problems(name: str) -> list[Problem]:
+    """Validate one resource's CSV against its schema with frictionless."""
+    spec = resource_descriptor(name)
+    path = DATA_DIR / spec["path"]
+    shown = relative(path)
+    if not path.exists():
+        return [Problem(shown, None, None, "file is missing")]
+    resource = frictionless.Resource(spec, basepath=str(DATA_DIR))
+    report = resource.validate()
+    problems = []
+    for task in report.tasks:
+        for error in task.errors:
+            line = getattr(error, "row_number", None)
+            column = getattr(error, "field_name", None)
+            problems.append(Problem(shown, line, column, error.message))
+    for error in report.errors:
+        problems.append(Problem(shown, None, None, error.message))
+    return problems
+
+
+def _read_typed(name: str) -> pd.DataFrame:
+    spec = resource_descriptor(name)
+    path = DATA_DIR / spec["path"]
+    fields = spec["schema"]["fields"]
+    dtypes = {f["name"]: _PANDAS_TYPES[f["type"]] for f in fields if f["type"] in _PANDAS_TYPES}
+    dates = [f["name"] for f in fields if f["type"] == "date"]
+    frame = pd.read_csv(path, dtype=dtypes, parse_dates=dates, keep_default_na=False,
+                        na_values=[""], encoding="utf-8")
+    # pandas counts rows from 0 after the header: the CSV line is index + 2.
+    frame.attrs["path"] = relative(path)
+    return frame
+
+
+def line_of(frame: pd.DataFrame, index: int) -> int:
+    """The CSV line number of a row of a frame returned by `load`."""
+    return int(index) + 2
+
+
+_checks: dict[str, list] = {}
+
+
+def check(name: str):
+    """Register a domain check for a resource: f(frame) -> list[Problem]."""
+    def register(function):
+        _checks.setdefault(name, []).append(function)
+        return function
+    return register
+
+
+# Domain rules that a schema cannot express (they relate rows or files to each other).
+
+# Table 3 prints shares rounded to 0.5 or to two decimals; a period may add up to 100 +- 0.5.
+SHARE_SUM_TOLERANCE = 0.5
+
+
+@check("survey_options")
+def _responses_at_most_respondents(frame: pd.DataFrame) -> list[Problem]:
+    respondents = int(load("survey_sample")["respondents"].iloc[0])
+    return [
+        Problem(frame.attrs["path"], line_of(frame, i), "responses",
+                f"{row.responses} responses exceed the {respondents} respondents")
+        for i, row in frame.iterrows() if row.responses > respondents
+    ]
+
+
+@check("survey_recommendations")
+def _mentions_at_most_respondents(frame: pd.DataFrame) -> list[Problem]:
+    respondents = int(load("survey_sample")["respondents"].iloc[0])
+    return [
+        Problem(frame.attrs["path"], line_of(frame, i), "mentions",
+                f"{row.mentions} mentions exceed the {respondents} respondents")
+        for i, row in frame.iterrows() if row.mentions > respondents
+    ]
+
+
+@check("assembly_nature")
+def _shares_add_up_to_100(frame: pd.DataFrame) -> list[Problem]:
+    kinds = ["political", "economic", "social"]
+    problems = []
+    for i, row in frame.iterrows():
+        total = sum(float(row[k]) for k in kinds if pd.notna(row[k]))
+        if abs(total - 100) > SHARE_SUM_TOLERANCE:
+            problems.append(Problem(frame.attrs["path"], line_of(frame, i), ",".join(kinds),
+                                    f"shares of period {row.period} add up to {total:g}, not 100"))
+    return problems
+
+
+@check("ethnic_composition")
+def _composition_at_most_100(frame: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for year, group in frame.groupby("year"):
+        total = group["share"].sum()
+        if total > 100 + SHARE_SUM_TOLERANCE:
+            problems.append(Problem(frame.attrs["path"], line_of(frame, group.index[0]), "share",
+                                    f"shares of {year} add up to {total:g}, more than 100"))
+    return problems
+
+
+@functools.cache
+def _load(name: str) -> pd.DataFrame:
+    record_read(DATA_DIR / resource_descriptor(name)["path"])
+    problems = schema_problems(name)
+    if problems:
+        raise DataError(_report(problems))
+    frame = _read_typed(name)
+    problems = [p for function in _checks.get(name, []) for p in function(frame)]
+    if problems:
+        raise DataError(_report(problems))
+    return frame
+
+
+def load(name: str) -> pd.DataFrame:
+    """The resource `name` of data/datapackage.json as a validated DataFrame (a copy)."""
+    frame = _load(name)
+    copy = frame.copy()
+    copy.attrs = dict(frame.attrs)
+    return copy
+
+
+def _report(problems: list[Problem]) -> str:
+    return "invalid data:\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def validate_all() -> list[Problem]:
+    """Every problem of every resource (schema and domain checks), for tests and tools."""
+    problems: list[Problem] = []
+    for resource in descriptor()["resources"]:
+        name = resource["name"]
+        found = schema_problems(name)
+        if not found:
+            frame = _read_typed(name)
+            found = [p for function in _checks.get(name, []) for p in function(frame)]
+        problems.extend(found)
+    return problems

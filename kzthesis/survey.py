@@ -1,0 +1,78 @@
+"""The thesis's survey: 124 citizens, ten questions, several answers allowed.
+
+Shares are recomputed from the response counts and the number of respondents, never taken from
+the percentages printed in the thesis (those are kept only to list disagreements).
+"""
+
+from __future__ import annotations
+
+import inflect
+import pandas as pd
+
+from . import stats
+from .data import DataError, load
+
+
+def respondents() -> int:
+    """N, the number of citizens who answered the survey."""
+    return int(load("survey_sample")["respondents"].iloc[0])
+
+
+def respondents_in_words() -> str:
+    """N spelled out as the thesis does ("one hundred twenty-four")."""
+    return inflect.engine().number_to_words(respondents(), andword="")
+
+
+def question_text(question: int) -> str:
+    questions = load("survey_questions").set_index("question")
+    return str(questions.loc[question, "text"])
+
+
+def answers(question: int) -> pd.DataFrame:
+    """Options of a multiple-choice question (1–9) with count, share of N and 95% Wilson CI."""
+    options = load("survey_options")
+    chosen = options[options["question"] == question].sort_values("option")
+    if chosen.empty:
+        raise DataError(f"survey question {question} has no options in {options.attrs['path']}")
+    return _with_shares(chosen.rename(columns={"responses": "count"}), respondents())
+
+
+def recommendations() -> pd.DataFrame:
+    """Question 10's grouped free-text recommendations with mentions and share of N."""
+    frame = load("survey_recommendations").sort_values("rank")
+    return _with_shares(frame.rename(columns={"mentions": "count"}), respondents())
+
+
+def no_answer_open_question() -> int:
+    return int(load("survey_sample")["no_answer_q10"].iloc[0])
+
+
+def _with_shares(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True).copy()
+    frame["count"] = frame["count"].astype(int)
+    frame["share"] = 100 * frame["count"] / n
+    bounds = [stats.wilson_interval(int(k), n) for k in frame["count"]]
+    frame["ci_low"] = [100 * low for low, _ in bounds]
+    frame["ci_high"] = [100 * high for _, high in bounds]
+    return frame
+
+
+def count(question: int, option: int) -> int:
+    """Responses to `option` (1-based, appendix order) of `question`."""
+    table = answers(question).set_index("option")
+    if option not in table.index:
+        raise DataError(f"survey question {question} has no option {option}")
+    return int(table.loc[option, "count"])
+
+
+def share(question: int, option: int) -> float:
+    """Percentage of all respondents who chose `option` of `question`."""
+    return 100 * count(question, option) / respondents()
+
+
+def mentions(rank: int) -> int:
+    """Mentions of question 10's recommendation group `rank` (1-based, appendix order)."""
+    table = recommendations().set_index("rank")
+    if rank not in table.index:
+        raise DataError(f"question 10 has no recommendation group {rank}")
+    return int(table.loc[rank, "count"])

@@ -1,0 +1,51 @@
+"""Cache invalidation follows the data: a data edit re-executes exactly the notebooks that read
+the file and changes the rendered number; a prose edit executes nothing."""
+
+import hashlib
+
+from conftest import build, text_of
+
+
+def source_snapshot(root):
+    """Content hashes of everything the build must only read."""
+    paths = [root / "references.bib"]
+    for folder in ("book", "notebooks", "data"):
+        paths += sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_data_edit_reexecutes_only_its_readers_and_changes_the_number(project_copy):
+    sample = project_copy / "data" / "survey_sample.csv"
+    sample.write_text(sample.read_text(encoding="utf-8").replace("\n124,", "\n131,"), encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == ["book/introduction.md"], result.executed()
+    text = text_of(result.page("introduction"))
+    assert "One hundred thirty-one citizens of the Republic of Kazakhstan took part" in text
+    assert "One hundred twenty-four" not in text
+
+
+def test_prose_edit_executes_no_notebook(project_copy):
+    page = project_copy / "book" / "introduction.md"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "lasted about 10 days.", "lasted about ten days."), encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == []
+    assert "Executing notebook" not in result.output
+    assert "lasted about ten days." in text_of(result.page("introduction"))
+
+
+def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
+    module = project_copy / "kzthesis" / "edition.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == ["book/about.md"]
+
+
+def test_build_never_writes_into_sources(project_copy):
+    before = source_snapshot(project_copy)
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert source_snapshot(project_copy) == before

@@ -1,0 +1,1 @@
+"""Build tooling of the book (not imported by chapters or notebooks)."""
