@@ -86,7 +86,8 @@ def schema_problems(name: str) -> list[Problem]:
     shown = relative(path)
     if not path.exists():
         return [Problem(shown, None, None, "file is missing")]
-    resource = frictionless.Resource(spec, basepath=str(DATA_DIR))
+    # Validated inside its package, so that foreign keys to other resources are checked too.
+    resource = frictionless.Package(descriptor(), basepath=str(DATA_DIR)).get_resource(name)
     report = resource.validate()
     problems = []
     for task in report.tasks:

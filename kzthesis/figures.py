@@ -73,3 +73,93 @@ def survey_question_figure(question: int) -> Figure:
     return _bar_chart(list(labels), list(table["share"]), list(table["count"]),
                       list(table["ci_low"]), list(table["ci_high"]),
                       "Share of respondents (%), with 95% confidence interval")
+
+
+def _finish(fig: Figure) -> Figure:
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def assemblies_figure() -> Figure:
+    """Table 2: number of peaceful assemblies per period (KIBHR)."""
+    from . import tables
+
+    apply_style()
+    table = tables.peaceful_assemblies()
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.6))
+    bars = ax.bar(table["label"], table["assemblies"], color=sns.color_palette(PALETTE)[0])
+    ax.bar_label(bars, fontsize=9, padding=2)
+    ax.set_ylabel("Peaceful assemblies")
+    ax.set_xlabel("Period")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    ax.grid(axis="x", visible=False)
+    sns.despine(ax=ax)
+    return _finish(fig)
+
+
+def assembly_nature_figure() -> Figure:
+    """Table 3: political, economic and social shares of the assemblies per period (stacked)."""
+    from . import tables
+
+    apply_style()
+    table = tables.assembly_nature().merge(tables.peaceful_assemblies()[["period", "label"]], on="period")
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.8))
+    bottom = [0.0] * len(table)
+    colours = sns.color_palette(PALETTE, len(tables.NATURES))
+    for nature, colour in zip(tables.NATURES, colours):
+        values = [0.0 if v != v else float(v) for v in table[nature]]  # blank cell = none
+        ax.bar(table["label"], values, bottom=bottom, color=colour, label=nature.capitalize())
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("Share of the period's assemblies (%)")
+    ax.set_xlabel("Period")
+    ax.set_ylim(0, 100)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.grid(axis="x", visible=False)
+    sns.despine(ax=ax)
+    return _finish(fig)
+
+
+def ethnic_composition_figure() -> Figure:
+    """Table 1: share of the four largest groups named by the thesis, 1989–2021."""
+    from . import tables
+
+    apply_style()
+    table = tables.ethnic_composition()
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.8))
+    sns.lineplot(data=table, x="year", y="share", hue="ethnicity", style="ethnicity", markers=True,
+                 dashes=False, ax=ax, palette=PALETTE)
+    for row in table.itertuples():
+        ax.annotate(f"{row.share:g}", (row.year, row.share), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xticks(sorted(table["year"].unique()))
+    ax.set_ylabel("Share of the population (%)")
+    ax.set_xlabel("Census or estimate year")
+    ax.set_ylim(0, 80)
+    ax.legend(title=None, frameon=False)
+    sns.despine(ax=ax)
+    return _finish(fig)
+
+
+def chronology_figure() -> Figure:
+    """Every count the chronology reports, by date: one bar each, on a logarithmic axis because
+    the counts range from 2 to 20,000."""
+    from . import chronology
+
+    apply_style()
+    table = chronology.counts().sort_values(["date", "value"], ascending=[True, False])
+    labels = [f"{row.date:%-d} Jan: {row.label}" for row in table.itertuples()]
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 0.9 + 0.38 * len(table)))
+    colour = sns.color_palette(PALETTE)[0]
+    ax.barh(labels, table["value"], color=colour, height=0.6)
+    for y, value in enumerate(table["value"]):
+        ax.text(value * 1.08, y, f"{value:,}", va="center", fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlim(1, table["value"].max() * 4)
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlabel("Reported number (logarithmic scale)")
+    ax.grid(axis="y", visible=False)
+    sns.despine(ax=ax, left=True)
+    return _finish(fig)
