@@ -83,3 +83,10 @@ def errata() -> pd.DataFrame:
     """The printed numbers that disagree with the data."""
     frame = comparisons()
     return frame[~frame["agrees"]].reset_index(drop=True)
+
+
+def unrecorded() -> pd.DataFrame:
+    """Printed numbers whose agreement with the data differs from what data/printed_numbers.csv
+    records: a new disagreement (or a fixed one) that the record does not know yet."""
+    frame = comparisons()
+    return frame[frame["agrees"] == frame["recorded_disagreement"]].reset_index(drop=True)

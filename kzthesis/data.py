@@ -203,6 +203,12 @@ def _report(problems: list[Problem]) -> str:
     return "invalid data:\n" + "\n".join(f"  {p}" for p in problems)
 
 
+def reset() -> None:
+    """Forget loaded data (after DATA_DIR changed, e.g. in tests)."""
+    descriptor.cache_clear()
+    _load.cache_clear()
+
+
 def validate_all() -> list[Problem]:
     """Every problem of every resource (schema and domain checks), for tests and tools."""
     problems: list[Problem] = []

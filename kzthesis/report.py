@@ -99,3 +99,29 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
         "Quantity": [f"`{q}`" for q in errata["quantity"]],
     })
     return Markdown(frame.to_markdown(index=False))
+
+
+def edition_notes_tables() -> Markdown:
+    """The edition notes, one table per page, in the book's order (Markdown renders in HTML and
+    PDF alike, unlike an HTML-styled DataFrame)."""
+    from .edition import edition_notes
+
+    notes = edition_notes()
+    parts = []
+    for page, group in notes.groupby("page", sort=False):
+        title = PAGE_TITLES.get(page, page)
+        frame = pd.DataFrame({
+            "Seed line": group["seed_line"],
+            "Kind": group["kind"],
+            "Seed prints": [_code_safe(t) for t in group["seed_text"]],
+            "This edition prints": [_code_safe(t) for t in group["edition_text"]],
+            "Why": [_code_safe(t) for t in group["note"]],
+        })
+        parts.append(f"**{{doc}}`{title} <{page}>`** ({len(group)})\n\n{frame.to_markdown(index=False)}\n")
+    return Markdown("\n".join(parts))
+
+
+def _code_safe(text: str) -> str:
+    """Table cell text: no line breaks or pipes, and MyST roles or dollar signs shown literally."""
+    text = " ".join(str(text).split()).replace("|", "\\|").replace("$", "\\$")
+    return text.replace("{", "\\{").replace("`", "\\`").replace("[^", "\\[^").replace("*", "\\*")

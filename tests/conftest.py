@@ -79,10 +79,14 @@ def text_of(html: str) -> str:
         def handle_starttag(self, tag, attrs):
             if tag in ("script", "style"):
                 self.skip += 1
+            if tag in BLOCKS:
+                self.parts.append(" ")
 
         def handle_endtag(self, tag):
             if tag in ("script", "style") and self.skip:
                 self.skip -= 1
+            if tag in BLOCKS:
+                self.parts.append(" ")
 
         def handle_data(self, data):
             if not self.skip:
@@ -90,4 +94,10 @@ def text_of(html: str) -> str:
 
     parser = Text()
     parser.feed(html)
-    return " ".join(" ".join(parser.parts).split())
+    return " ".join("".join(parser.parts).split())
+
+
+# Tags whose boundaries separate words in the rendered page.
+BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "br", "td", "th", "tr",
+          "aside", "section", "figcaption", "figure", "table", "dt", "dd", "nav", "header", "footer",
+          "main", "article", "blockquote", "pre", "title"}

@@ -8,6 +8,7 @@ Only `_build/` is written: sources, data and references.bib are read, never chan
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 import sys
@@ -17,10 +18,29 @@ from tools import execute_notebooks
 ROOT = execute_notebooks.ROOT
 
 
+STRUCTURE_FILES = ("_toc.yml", "_config.yml")
+
+
+def structure_digest() -> str:
+    digest = hashlib.sha256()
+    for name in STRUCTURE_FILES:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
 def jupyter_book(builder: str) -> int:
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", builder,
                "--warningiserror", "--keep-going"]
-    return subprocess.call(command, cwd=ROOT)
+    # Sphinx rewrites only changed pages, so after an edit of the table of contents or the
+    # configuration the other pages would keep a stale sidebar: rebuild them all then.
+    stamp = ROOT / "_build" / f".structure-{builder}"
+    current = structure_digest()
+    if not stamp.exists() or stamp.read_text() != current:
+        command.append("--all")
+    status = subprocess.call(command, cwd=ROOT)
+    if status == 0:
+        stamp.write_text(current)
+    return status
 
 
 def main(argv: list[str]) -> int:
