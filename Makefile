@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book pdf test clean lock lab
+.PHONY: book pdf test clean lock lab bench
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -16,6 +16,9 @@ pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex
 
 test: $(INSTALLED)  ## Run the whole test suite
 	$(PY) -m pytest
+
+bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
+	$(PY) -m tools.bench
 
 lab: $(INSTALLED)  ## Open the notebooks in JupyterLab
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter lab

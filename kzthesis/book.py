@@ -38,13 +38,13 @@ def glue_survey_question(question: int) -> None:
     answer) and `q10-answered-n` (respondents who answered)."""
     glue_respondents()
     if question == 10:
-        for row in survey.recommendations().itertuples():
+        for row in survey.recommendations(intervals=False).itertuples():
             _glue(f"q10r{int(row.rank)}-n", int(row.count))
             _glue(f"q10r{int(row.rank)}-pct", float(row.share))
         _glue("q10-none-n", survey.no_answer_open_question())
         _glue("q10-answered-n", survey.respondents() - survey.no_answer_open_question())
         return
-    for row in survey.answers(question).itertuples():
+    for row in survey.answers(question, intervals=False).itertuples():
         _glue(f"q{question}o{int(row.option)}-n", int(row.count))
         _glue(f"q{question}o{int(row.option)}-pct", float(row.share))
 
@@ -65,12 +65,9 @@ def glue_tables() -> None:
 def glue_chronology() -> None:
     """`<measure>-<MMDD>` (int) for every count of the chronology, e.g. `detained-0109`, and
     `<measure>-<MMDD>-words` (the number in words, for counts the thesis spells out)."""
-    import inflect
-
-    words = inflect.engine()
     for row in chronology.counts().itertuples():
         key = f"{row.measure}-{row.date:%m%d}"
         _glue(key, int(row.value))
-        spelled = words.number_to_words(int(row.value), andword="")
+        spelled = survey.number_in_words(int(row.value))
         _glue(f"{key}-words", spelled)
         _glue(f"{key}-words-cap", spelled[:1].upper() + spelled[1:])

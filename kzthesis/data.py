@@ -8,11 +8,12 @@ the build uses to re-execute exactly the notebooks that read a changed file.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import frictionless
 import pandas as pd
 
 from . import DATA_DIR, ROOT
@@ -79,6 +80,28 @@ def resource_descriptor(name: str) -> dict:
     raise DataError(f"{relative(DESCRIPTOR)}: no resource named '{name}' (known: {known})")
 
 
+# The build sets this to a folder under _build/: a data package whose exact content was already
+# validated there is not validated again by every notebook's kernel (frictionless needs about a
+# second per process to set up). Without it (JupyterLab, tests) every load validates.
+VALIDATION_CACHE = "KZTHESIS_VALIDATION_CACHE"
+
+
+def _package_fingerprint() -> str:
+    import frictionless
+
+    digest = hashlib.sha256(frictionless.__version__.encode())
+    digest.update(DESCRIPTOR.read_bytes())
+    for resource in descriptor()["resources"]:
+        path = DATA_DIR / resource["path"]
+        digest.update(path.read_bytes() if path.exists() else b"missing")
+    return digest.hexdigest()
+
+
+def _known_valid() -> Path | None:
+    folder = os.environ.get(VALIDATION_CACHE)
+    return Path(folder) / _package_fingerprint() if folder else None
+
+
 def schema_problems(name: str) -> list[Problem]:
     """Validate one resource's CSV against its schema with frictionless."""
     spec = resource_descriptor(name)
@@ -86,6 +109,11 @@ def schema_problems(name: str) -> list[Problem]:
     shown = relative(path)
     if not path.exists():
         return [Problem(shown, None, None, "file is missing")]
+    marker = _known_valid()
+    if marker is not None and marker.exists():
+        return []
+    import frictionless
+
     # Validated inside its package, so that foreign keys to other resources are checked too.
     resource = frictionless.Package(descriptor(), basepath=str(DATA_DIR)).get_resource(name)
     report = resource.validate()
@@ -184,6 +212,7 @@ def _load(name: str) -> pd.DataFrame:
     problems = schema_problems(name)
     if problems:
         raise DataError(_report(problems))
+    _remember_valid()
     frame = _read_typed(name)
     problems = [p for function in _checks.get(name, []) for p in function(frame)]
     if problems:
@@ -220,3 +249,11 @@ def validate_all() -> list[Problem]:
             found = [p for function in _checks.get(name, []) for p in function(frame)]
         problems.extend(found)
     return problems
+
+
+def _remember_valid() -> None:
+    marker = _known_valid()
+    if marker is not None and not marker.exists():
+        if not any(schema_problems(r["name"]) for r in descriptor()["resources"]):
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()

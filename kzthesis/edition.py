@@ -24,3 +24,14 @@ def edition_notes() -> pd.DataFrame:
                             f"'{value}' is not a line number")
     frame["seed_line"] = frame["seed_line"].astype(int)
     return frame[COLUMNS]
+
+
+BENCHMARK = ROOT / "benchmarks" / "latest.md"
+
+
+def benchmark_table() -> str:
+    """The latest `make bench` results (Markdown), as committed in benchmarks/latest.md."""
+    record_read(BENCHMARK)
+    if not BENCHMARK.exists():
+        return "*`make bench` has not been run on this copy of the project yet.*\n"
+    return BENCHMARK.read_text(encoding="utf-8")

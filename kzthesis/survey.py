@@ -6,7 +6,6 @@ the percentages printed in the thesis (those are kept only to list disagreements
 
 from __future__ import annotations
 
-import inflect
 import pandas as pd
 
 from . import stats
@@ -20,7 +19,14 @@ def respondents() -> int:
 
 def respondents_in_words() -> str:
     """N spelled out as the thesis does ("one hundred twenty-four")."""
-    return inflect.engine().number_to_words(respondents(), andword="")
+    return number_in_words(respondents())
+
+
+def number_in_words(number: int) -> str:
+    """American style, without "and", as the thesis writes numbers ("one hundred twenty-four")."""
+    import inflect  # slow to import (about 2 s): only the pages that spell numbers pay for it
+
+    return inflect.engine().number_to_words(number, andword="")
 
 
 def question_text(question: int) -> str:
@@ -28,29 +34,32 @@ def question_text(question: int) -> str:
     return str(questions.loc[question, "text"])
 
 
-def answers(question: int) -> pd.DataFrame:
-    """Options of a multiple-choice question (1–9) with count, share of N and 95% Wilson CI."""
+def answers(question: int, intervals: bool = True) -> pd.DataFrame:
+    """Options of a multiple-choice question (1–9) with count, share of N and, unless
+    `intervals` is False, the 95% Wilson interval of the share (`ci_low`, `ci_high`)."""
     options = load("survey_options")
     chosen = options[options["question"] == question].sort_values("option")
     if chosen.empty:
         raise DataError(f"survey question {question} has no options in {options.attrs['path']}")
-    return _with_shares(chosen.rename(columns={"responses": "count"}), respondents())
+    return _with_shares(chosen.rename(columns={"responses": "count"}), respondents(), intervals)
 
 
-def recommendations() -> pd.DataFrame:
+def recommendations(intervals: bool = True) -> pd.DataFrame:
     """Question 10's grouped free-text recommendations with mentions and share of N."""
     frame = load("survey_recommendations").sort_values("rank")
-    return _with_shares(frame.rename(columns={"mentions": "count"}), respondents())
+    return _with_shares(frame.rename(columns={"mentions": "count"}), respondents(), intervals)
 
 
 def no_answer_open_question() -> int:
     return int(load("survey_sample")["no_answer_q10"].iloc[0])
 
 
-def _with_shares(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+def _with_shares(frame: pd.DataFrame, n: int, intervals: bool) -> pd.DataFrame:
     frame = frame.reset_index(drop=True).copy()
     frame["count"] = frame["count"].astype(int)
     frame["share"] = 100 * frame["count"] / n
+    if not intervals:
+        return frame
     bounds = [stats.wilson_interval(int(k), n) for k in frame["count"]]
     frame["ci_low"] = [100 * low for low, _ in bounds]
     frame["ci_high"] = [100 * high for _, high in bounds]
@@ -59,7 +68,7 @@ def _with_shares(frame: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def count(question: int, option: int) -> int:
     """Responses to `option` (1-based, appendix order) of `question`."""
-    table = answers(question).set_index("option")
+    table = answers(question, intervals=False).set_index("option")
     if option not in table.index:
         raise DataError(f"survey question {question} has no option {option}")
     return int(table.loc[option, "count"])
@@ -72,7 +81,7 @@ def share(question: int, option: int) -> float:
 
 def mentions(rank: int) -> int:
     """Mentions of question 10's recommendation group `rank` (1-based, appendix order)."""
-    table = recommendations().set_index("rank")
+    table = recommendations(intervals=False).set_index("rank")
     if rank not in table.index:
         raise DataError(f"question 10 has no recommendation group {rank}")
     return int(table.loc[rank, "count"])

@@ -179,6 +179,8 @@ def _repo_paths(reads: dict) -> list[str]:
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
     # Kernels import the package of *this* checkout, even if another one is installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    # Kernels share one record of data-package contents already validated (kzthesis.data).
+    os.environ["KZTHESIS_VALIDATION_CACHE"] = str(ROOT / "_build" / ".data-validated")
     paths = [p for p in (paths or toc_files()) if p.suffix == ".md" and is_notebook(p)]
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cache = get_cache(str(CACHE_DIR))

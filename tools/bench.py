@@ -1,0 +1,224 @@
+"""Benchmark of the author's edit–rebuild loop: `make bench`.
+
+On a throw-away copy of the project, measures the median wall time of each scenario over several
+runs and prints a table; every time is also given as a ratio to the *floor* measured in the same
+run (Sphinx alone, notebook execution off), because this machine is shared and noisy: compare
+ratios, not seconds. It also counts the notebooks each scenario executed and checks that a data
+edit really changed the figure and the glued number (no stale output).
+
+    python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests]
+
+Results go to benchmarks/latest.json and benchmarks/latest.md (shown on the book's "About this
+edition" page), with the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks"
+IGNORE = shutil.ignore_patterns(".venv", ".git", "_build", "__pycache__", "*.egg-info", ".ipynb_checkpoints",
+                                "node_modules")
+PROSE_PAGE = "book/chapter1.md"
+PROSE_OLD = "The chapter contains three subparagraphs"
+DATA_FILE = "data/chronology_counts.csv"
+DATA_OLD, DATA_NEW = ",detained,4404,", ",detained,4504,"
+
+
+class Project:
+    def __init__(self, root: Path):
+        self.root = root
+        self.env = dict(os.environ, PYTHONPATH=str(root))
+
+    def run(self, *command: str, check: bool = True) -> float:
+        started = time.perf_counter()
+        process = subprocess.run(command, cwd=self.root, env=self.env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        if check and process.returncode != 0:
+            raise SystemExit(f"bench: `{' '.join(command)}` failed:\n{process.stdout[-3000:]}{process.stderr[-3000:]}")
+        return elapsed
+
+    def build(self, builder: str = "html") -> float:
+        return self.run(sys.executable, "-m", "tools.build", builder)
+
+    def executed(self) -> int:
+        report = json.loads((self.root / "_build" / "execution-report.json").read_text())
+        return len(report["executed"])
+
+    def execution_seconds(self) -> float:
+        report = json.loads((self.root / "_build" / "execution-report.json").read_text())
+        return sum(item["seconds"] for item in report["executed"])
+
+    def clean(self) -> None:
+        shutil.rmtree(self.root / "_build", ignore_errors=True)
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        path = self.root / name
+        text = path.read_text(encoding="utf-8")
+        if old not in text:
+            raise SystemExit(f"bench: '{old}' not found in {name}")
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def floor(self) -> float:
+        """Sphinx alone: the same book with notebook execution off, from an empty _build."""
+        self.clean()
+        config = self.root / "_config.yml"
+        original = config.read_text(encoding="utf-8")
+        config.write_text(original.replace("execute_notebooks: cache", "execute_notebooks: \"off\""), encoding="utf-8")
+        try:
+            # Without execution the glue keys are missing: warnings are expected, not errors here.
+            return self.run(str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--builder", "html",
+                            check=False)
+        finally:
+            config.write_text(original, encoding="utf-8")
+            self.clean()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def measure(runs: int, with_pdf: bool, with_tests: bool) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
+    project = Project(workdir / "project")
+    shutil.copytree(ROOT, project.root, ignore=IGNORE)
+    rows: dict[str, dict] = {}
+
+    def record(name: str, times: list[float], executed: int | None, note: str = "") -> None:
+        rows[name] = {"median_seconds": median(times), "runs": len(times), "executed": executed, "note": note}
+        print(f"  {name}: {median(times):.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})", flush=True)
+
+    print("measuring (each scenario's median over the runs) ...", flush=True)
+    record("floor: Sphinx alone, execution off", [project.floor() for _ in range(runs)], 0)
+
+    cold, executed, notebook_seconds = [], 0, []
+    for _ in range(runs):
+        project.clean()
+        cold.append(project.build())
+        executed = project.executed()
+        notebook_seconds.append(project.execution_seconds())
+    record("cold HTML build", cold, executed,
+           f"notebooks' own execution time (sum, serial): {median(notebook_seconds):.1f} s")
+    rows["cold HTML build"]["notebook_seconds"] = median(notebook_seconds)
+
+    no_change = []
+    for _ in range(runs):
+        no_change.append(project.build())
+    record("no-change rebuild", no_change, project.executed())
+
+    prose, prose_executed = [], 0
+    for i in range(runs):
+        project.edit(PROSE_PAGE, PROSE_OLD if i == 0 else f"{PROSE_OLD} ({i})", f"{PROSE_OLD} ({i + 1})")
+        prose.append(project.build())
+        prose_executed = max(prose_executed, project.executed())
+    record("one chapter's prose edited", prose, prose_executed)
+
+    data, data_executed, fresh = [], 0, True
+    for i in range(runs):
+        old, new = (DATA_OLD, DATA_NEW) if i % 2 == 0 else (DATA_NEW, DATA_OLD)
+        project.edit(DATA_FILE, old, new)
+        data.append(project.build())
+        data_executed = max(data_executed, project.executed())
+        fresh &= stale_check(project, new)
+    record("one value in data/ edited", data, data_executed,
+           "figure and glued number changed: " + ("yes" if fresh else "NO (stale output)"))
+    rows["one value in data/ edited"]["fresh"] = fresh
+
+    if with_pdf:
+        pdf = []
+        for _ in range(runs):
+            shutil.rmtree(project.root / "_build" / "latex", ignore_errors=True)
+            venv = Path(sys.executable).parent.parent
+            # This environment is already installed: -o keeps make from reinstalling it for the copy.
+            pdf.append(project.run("make", "--no-print-directory", f"VENV={venv}", "-o", f"{venv}/.installed", "pdf"))
+        record("cold PDF after a fresh HTML build", pdf, project.executed())
+
+    if with_tests:
+        record("make test", [project.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")], None,
+               "one run")
+
+    shutil.rmtree(workdir, ignore_errors=True)
+    floor = rows["floor: Sphinx alone, execution off"]["median_seconds"]
+    for row in rows.values():
+        row["ratio_to_floor"] = row["median_seconds"] / floor
+    return rows
+
+
+def stale_check(project: Project, new_line: str) -> bool:
+    """After a data edit: the chronology shows the new count in its prose and its figure."""
+    value = int(new_line.split(",")[2])
+    html = (project.root / "_build" / "html" / "book" / "chronology.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    prose_ok = f"had reached {value:,} people" in text
+    images = [project.root / "_build" / "html" / "book" / src for src in re.findall(r'<img[^>]*src="([^"]+\.svg)"', html)]
+    figure_ok = any(f"{value:,}" in image.resolve().read_text(encoding="utf-8") for image in images)
+    return prose_ok and figure_ok
+
+
+def machine() -> dict:
+    memory = ""
+    try:
+        kib = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        memory = f"{kib / 1024 ** 2:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cpus": os.cpu_count(), "memory": memory, "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.machine()}",
+            "load_average_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def table(rows: dict, info: dict) -> str:
+    cold = rows["cold HTML build"]
+    lines = [f"Measured on {info['date']}: {info['cpus']} CPUs, {info['memory']}, {info['system']}, "
+             f"Python {info['python']} (load average at start: {info['load_average_at_start']:.1f}).", "",
+             "| scenario | median (s) | × floor | notebooks executed | note |", "|---|---:|---:|---:|---|"]
+    for name, row in rows.items():
+        executed = "" if row["executed"] is None else str(row["executed"])
+        lines.append(f"| {name} | {row['median_seconds']:.1f} | {row['ratio_to_floor']:.2f} | {executed} | {row['note']} |")
+    floor = rows["floor: Sphinx alone, execution off"]["median_seconds"]
+    lines += ["", "Targets:",
+              f"- no-change rebuild ≤ 10 % of the cold build: "
+              f"{100 * rows['no-change rebuild']['median_seconds'] / cold['median_seconds']:.0f} %",
+              f"- prose edit executes no notebook: {rows['one chapter' + chr(39) + 's prose edited']['executed']} executed",
+              f"- data edit executes only the notebooks that read the file: "
+              f"{rows['one value in data/ edited']['executed']} executed; no stale output: "
+              f"{'yes' if rows['one value in data/ edited']['fresh'] else 'NO'}",
+              f"- cold build ≤ 1.5 × floor + notebooks' own execution time: {cold['median_seconds']:.1f} s ≤ "
+              f"{1.5 * floor + cold['notebook_seconds']:.1f} s"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--skip-tests", action="store_true")
+    args = parser.parse_args(argv)
+    info = machine()
+    with_pdf = not args.skip_pdf and shutil.which("xelatex") is not None
+    rows = measure(args.runs, with_pdf, not args.skip_tests)
+    text = table(rows, info)
+    print()
+    print(text)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "latest.json").write_text(json.dumps({"machine": info, "results": rows}, indent=1) + "\n")
+    (OUT / "latest.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
