@@ -95,20 +95,27 @@ def on_builder_inited(app: Sphinx) -> None:
     if app.builder.format != "latex":
         return
     root = Path(app.confdir)
+    figures_called_figure(app)
     context = app.builder.context
     context["preamble"] = context.get("preamble", "") + (
         "\n% From the build (tools/latex/thesis_latex.py)\n"
         f"\\newcommand{{\\thesisbuilddate}}{{{latex_escape(build_date())}}}\n"
         f"\\newcommand{{\\thesiscommit}}{{{latex_escape(build_commit(root))}}}\n"
-        f"\\newcommand{{\\thesislanguage}}{{{latex_escape(app.config.language or 'en')}}}\n")
+        f"\\hypersetup{{pdflang={{{latex_escape(app.config.language or 'en')}}}}}\n")
 
 
-def on_write_started(app: Sphinx, builder) -> None:
+def figures_called_figure(app: Sphinx) -> None:
     """In the PDF a figure is a "Figure" (captions and references alike); the HTML keeps its
-    "Fig.". Changed only now, after the environment was saved, so that the HTML and LaTeX
-    builds keep sharing one environment."""
-    if builder.format == "latex":
+    "Fig.". Set when the LaTeX builder starts writing, after the environment was saved, so
+    that the HTML, LaTeX and EPUB builds keep sharing one environment."""
+    builder = app.builder
+    write = builder.write
+
+    def write_with_figure_names(*args, **kwargs):
         app.config.numfig_format = {**app.config.numfig_format, "figure": "Figure %s"}
+        return write(*args, **kwargs)
+
+    builder.write = write_with_figure_names
 
 
 # --- structure -----------------------------------------------------------------------------------
@@ -453,7 +460,6 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("thesis_epub")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
-    app.connect("write-started", on_write_started)
     app.add_post_transform(ThesisStructure)
     app.add_post_transform(FootnotesThroughout)
     app.add_post_transform(TableWidths)
