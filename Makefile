@@ -5,14 +5,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book pdf test clean lock lab bench
+
+.PHONY: book pdf epub test clean lock lab bench
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
 
-pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex
-	$(PY) -m tools.build latex
-	cd _build/latex && latexmk -xelatex -interaction=nonstopmode -halt-on-error thesis.tex
+pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex/thesis.pdf
+	tools/debian-packages.sh pdf
+	$(PY) -m tools.build pdf
+
+epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it with epubcheck
+	tools/debian-packages.sh epub
+	$(PY) -m tools.build epub
 
 test: $(INSTALLED)  ## Run the whole test suite
 	$(PY) -m pytest

@@ -33,9 +33,18 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
+def _bars_height(labels) -> float:
+    """Inches for the bars: generous for a few answers; for many (question 10 has two dozen
+    groups), room for each wrapped label, so that the figure fits a printed page at full width
+    and its 9-point labels stay readable in the PDF."""
+    if len(labels) <= 8:
+        return 0.75 * len(labels)
+    return sum(0.12 + 0.15 * (_wrap(label).count("\n") + 1) for label in labels)
+
+
 def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
     apply_style()
-    height = 0.9 + 0.75 * len(labels)
+    height = 0.9 + _bars_height(labels)
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, height))
     positions = range(len(labels))
     colour = sns.color_palette(PALETTE)[0]

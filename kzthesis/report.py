@@ -7,6 +7,8 @@ A code cell that returns `numbered_table(...)` outputs Markdown that myst-nb par
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from IPython.display import Markdown
 
@@ -15,6 +17,18 @@ def numbered_table(frame: pd.DataFrame, caption: str, label: str, floatfmt: str 
                    align: str | None = None) -> Markdown:
     body = frame.to_markdown(index=False, floatfmt=floatfmt, colalign=align)
     return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n\n{body}\n:::\n")
+
+
+def text_table(frame: pd.DataFrame) -> Markdown:
+    """A plain table whose cells show their text as written (Markdown punctuation escaped), so
+    that it is a real table in the HTML, the PDF and the EPUB alike (a pandas Styler renders
+    in HTML only: LaTeX would print its repr)."""
+    def cell(value) -> str:
+        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(value).split()))
+
+    rows = [[cell(c) for c in frame.columns], ["---"] * len(frame.columns)]
+    rows += [[cell(v) for v in record] for record in frame.itertuples(index=False)]
+    return Markdown("\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n")
 
 
 def titled_table(frame: pd.DataFrame, title: str) -> Markdown:

@@ -1,0 +1,410 @@
+"""`make pdf`: the thesis as a PDF through XeLaTeX, checked on the PDF itself (pdftotext,
+pdfinfo, pdfimages, qpdf) and on XeLaTeX's log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BUILD, HTML, ROOT, build, text_of
+from pdf_tools import Pdf, squash, word_heights
+
+LATEX = BUILD / "latex"
+PDF = LATEX / "thesis.pdf"
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+KAZAKH = "ӘәҒғҚқҢңӨөҰұҮүҺһІі"
+
+
+def toc_pages() -> list[tuple[str | None, bool, str]]:
+    """(part caption, numbered, docname) of every page of _toc.yml after the root."""
+    return [(part.get("caption"), bool(part.get("numbered")), chapter["file"])
+            for part in TOC["parts"] for chapter in part["chapters"]]
+
+
+def title_of(docname: str) -> str:
+    for line in (ROOT / f"{docname}.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    raise AssertionError(f"{docname}.md has no title")
+
+
+@pytest.fixture(scope="session")
+def pdf(built_book) -> Pdf:
+    """`make pdf`, after the HTML build (so the executed-notebook cache is fresh)."""
+    started = time.time()
+    PDF.unlink(missing_ok=True)  # latexmk would keep a PDF whose sources did not change
+    process = subprocess.run(["make", "--no-print-directory", "pdf"], cwd=ROOT, capture_output=True,
+                             text=True)
+    output = process.stdout + process.stderr
+    assert process.returncode == 0, output[-5000:]
+    assert PDF.exists(), "make pdf did not write _build/latex/thesis.pdf"
+    result = Pdf(PDF, log=(LATEX / "thesis.log").read_text(encoding="utf-8", errors="replace"))
+    result.make_output = output
+    result.started = started
+    return result
+
+
+def test_pdf_reuses_the_executed_notebooks(pdf):
+    """The PDF is rendered from the notebooks the HTML build executed: nothing runs twice."""
+    report = json.loads((BUILD / "execution-report.json").read_text())
+    assert report["executed"] == [], report["executed"]
+    assert "executed: 0" in pdf.make_output
+    assert "Executing notebook" not in pdf.make_output
+    assert "build succeeded" in pdf.make_output and "WARNING" not in pdf.make_output
+
+
+def test_title_page_names_the_book_and_the_build(pdf):
+    page = " ".join(pdf.pages[0].split())
+    assert " ".join(CONFIG["title"].split()) in page
+    assert "Reproducible edition" in page
+    # The build date: the day the build ran (or SOURCE_DATE_EPOCH).
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    days = ([dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)] if epoch else
+            [dt.datetime.fromtimestamp(pdf.started), dt.datetime.now()])
+    assert any(f"Built on {d.day} {d:%B} {d.year}" in page for d in days), page
+    # The commit, from git, marked when the checkout has uncommitted changes.
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    assert commit and f"from commit {commit}" in page, page
+    assert ("uncommitted changes" in page) == bool(dirty), page
+    # No author, degree or institution: the source document names none.
+    for invented in ("University", "Author", "Master", "Bachelor", "degree", "Supervisor"):
+        assert invented not in page
+
+
+def test_front_matter_contents_and_lists(pdf):
+    headings = [page.strip().splitlines()[0] for page in pdf.pages if page.strip()]
+    for heading in ("Preface", "Abstract", "Contents", "List of Figures", "List of Tables",
+                    "Acronyms and definitions"):
+        assert heading in headings, heading
+    order = [headings.index(h) for h in ("Abstract", "Contents", "List of Figures", "List of Tables")]
+    assert order == sorted(order)
+    # Front matter has roman page numbers, the thesis starts at 1 with the Introduction.
+    labels = pdf.catalog["/PageLabels"]["/Nums"]
+    assert {"/S": "/r", "/St": 2} in labels and {"/S": "/D"} in labels
+
+
+def test_every_chapter_title_in_order_with_its_number(pdf):
+    """Every page of _toc.yml opens a chapter, in the order of _toc.yml: chapters of numbered
+    parts are numbered, the Appendices part is lettered, the others are unnumbered."""
+    starts = []
+    chapter, appendix = 0, 0
+    for caption, numbered, docname in toc_pages():
+        title = title_of(docname)
+        if caption == "Appendices":
+            label = f"APPENDIX {'ABCDEFGHIJ'[appendix]}"
+            appendix += 1
+        elif numbered:
+            chapter += 1
+            label = f"CHAPTER {chapter}"
+        else:
+            label = None
+        found = []
+        for number, page in enumerate(pdf.pages, 1):
+            lines = [line.strip() for line in page.strip().splitlines() if line.strip()]
+            if label and lines[:1] == [label]:
+                lines = lines[1:]
+            elif lines and re.fullmatch(r"(CHAPTER \d+|APPENDIX [A-Z])", lines[0]):
+                continue
+            if squash(" ".join(lines[:3])).startswith(squash(title)):
+                found.append(number)
+        assert found, f"no page opens with {label or ''} {title!r} ({docname})"
+        starts.append(found[0])
+    assert starts == sorted(starts), list(zip(toc_pages(), starts))
+
+
+def test_contents_lists_numbered_chapters_and_sections(pdf):
+    first = pdf.page_of("Contents Preface")
+    assert len(first) == 1
+    contents = " ".join(" ".join(pdf.pages[first[0] - 1: first[0] + 1]).split())
+    assert "1 The Soviet Union and early Kazakhstan" in contents
+    assert "1.1 Legacy of the Soviet Union" in contents
+    assert "4 Kazakhstan after the January events" in contents
+    assert "A Survey results" in contents and "A.1 Question 1" in contents
+    assert "B Tables" in contents and "C Chronology of the events" in contents
+
+
+def html_footnotes() -> dict[str, dict[str, str]]:
+    """page → footnote id → footnote text, from the HTML book."""
+    notes = {}
+    for path in sorted((HTML / "book").glob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        page = {}
+        for match in re.finditer(r'<aside class="footnote brackets" id="([^"]+)"', html):
+            body = html[match.end(): html.index("</aside>", match.end())]
+            page[match.group(1)] = text_of("".join(re.findall(r"<p>.*?</p>", body, flags=re.S)))
+        notes[path.stem] = page
+    return notes
+
+
+def citing_snippets() -> list[tuple[str, str, str]]:
+    """(page, citation key, the words right before the citation) for every {footcite} whose
+    preceding words are plain prose (no role or markup in the way)."""
+    found = []
+    for _, _, docname in toc_pages():
+        text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+        for match in re.finditer(r"\{footcite\}`([^`]+)`", text):
+            before = text[max(0, match.start() - 200): match.start()].splitlines()[-1]
+            before = re.split(r"[`{}\[\]*_]", before)[-1]
+            words = before.split()[-6:]
+            if len(squash(" ".join(words))) >= 25:
+                for key in match.group(1).split(","):
+                    found.append((Path(docname).name, key.strip(), " ".join(words)))
+    return found
+
+
+def test_citations_are_footnotes_on_the_page_that_cites_them(built_book, pdf):
+    """For every citation whose preceding words identify one page of the PDF, the footnote text
+    (as the HTML shows it) is at the bottom of that page, after the citing text. Repeated
+    citations of a source get their own footnote on their own page."""
+    notes = html_footnotes()
+    snippets = citing_snippets()
+    checked, failures = 0, []
+    for page_name, key, words in snippets:
+        note = notes[page_name].get(f"footcite-{key}")
+        assert note, f"no HTML footnote for {key} on {page_name}"
+        pages = pdf.page_of(words)
+        if len(pages) != 1:
+            continue  # the words recur (or are split by a figure): not a reliable sample
+        squashed = pdf.squashed_pages[pages[0] - 1]
+        position = squashed.index(squash(words))
+        if squash(note)[:40] not in squashed[position:]:
+            failures.append(f"{page_name}: {key} cited on PDF page {pages[0]} after {words!r}: "
+                            f"footnote {note[:60]!r} is not on that page")
+        checked += 1
+    assert not failures, "\n".join(failures)
+    assert checked >= 0.8 * len(snippets) and checked > 100, (checked, len(snippets))
+
+
+def test_footnotes_are_numbered_through_the_book(pdf):
+    """One footnote per citation or note reference, numbered 1, 2, 3 … in reading order."""
+    tex = (LATEX / "thesis.tex").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"\\begin\{footnote(?:text)?\}\[(\d+)\]", tex)]
+    references = 0
+    for _, _, docname in toc_pages():
+        text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+        references += sum(len(m.split(",")) for m in re.findall(r"\{footcite\}`([^`]+)`", text))
+        references += len(re.findall(r"\[\^[^\]]+\](?!:)", text))
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    assert len(numbers) == references
+
+
+def test_bibliography_lists_every_source_in_its_chapter(pdf):
+    import pybtex.database
+
+    entries = pybtex.database.parse_file(str(ROOT / "references.bib")).entries
+    first = next(i for i, page in enumerate(pdf.pages)
+                 if page.strip().startswith("Bibliography") and i > len(pdf.pages) // 2)
+    assert first > max(pdf.page_of("Errata and consistency")) - 1  # the last chapter
+    text = "\n".join(pdf.pages[first:])
+    labels = [int(n) for n in re.findall(r"^\[(\d+)\]", text, flags=re.M)]
+    assert labels == list(range(1, len(entries) + 1))
+    assert all(page.strip().startswith("Bibliography") for page in pdf.pages[first:])
+
+
+def test_glossary_terms_are_in_the_pdf_and_linked(pdf):
+    source = (ROOT / "book" / "acronyms.md").read_text(encoding="utf-8")
+    terms = re.findall(r"^(\S[^\n]*)\n  \S", source.split("```{glossary}")[1], flags=re.M)
+    assert len(terms) > 10
+    pages = pdf.page_of("Acronyms and definitions ACLED")
+    assert len(pages) == 1
+    glossary = squash("".join(pdf.pages[pages[0] - 1: pages[0] + 1]))
+    for term in terms:
+        assert squash(term) in glossary, term
+    # The Introduction's glossary links ({term}) lead to the glossary.
+    introduction = pdf.page_of("A wave of demonstrations demanding lower gas prices")
+    targets = {pdf.destinations[link.destination] for link in pdf.links
+               if link.page in introduction and link.destination}
+    assert pages[0] in targets or pages[0] + 1 in targets
+
+
+def html_figures_and_tables() -> tuple[list[str], list]:
+    """Captions of every figure, and a caption or the header and first row of every table, of
+    the HTML book."""
+    figures, tables = [], []
+    for path in sorted((HTML / "book").glob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        html = html[html.index('<article class="bd-article"'):]
+        for caption in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S):
+            caption = re.sub(r'<span class="caption-number">.*?</span>', "", caption, flags=re.S)
+            figures.append(text_of(caption))
+        for table in re.findall(r"<table.*?</table>", html, flags=re.S):
+            caption = re.search(r"<caption>(.*?)</caption>", table, flags=re.S)
+            if caption:
+                text = re.sub(r'<span class="caption-number">.*?</span>', "", caption.group(1),
+                              flags=re.S)
+                tables.append(text_of(text))
+            else:  # no caption: its header and first row
+                head = text_of(re.search(r"<thead>.*?</thead>", table, flags=re.S).group(0))
+                row = text_of(re.search(r"<tbody>\s*<tr.*?</tr>", table, flags=re.S).group(0))
+                tables.append(None if not head else (head, row))
+    return figures, tables
+
+
+def test_every_figure_and_table_of_the_html_book_is_in_the_pdf(pdf):
+    figures, tables = html_figures_and_tables()
+    assert len(figures) >= 20 and len(tables) >= 15
+    text = "".join(pdf.squashed_pages)
+    for caption in figures:
+        assert squash(caption) in text, f"figure missing from the PDF: {caption[:80]}"
+    for table in tables:
+        if isinstance(table, str):
+            assert squash(table) in text, f"table missing from the PDF: {table[:80]}"
+        else:  # every word of its header and first row on one page (cells wrap in columns)
+            words = {squash(w) for w in re.findall(r"[^\W_]+", " ".join(table))}
+            pages = [page for page in pdf.squashed_pages if all(w in page for w in words)]
+            assert pages, f"table missing from the PDF: {' | '.join(table)[:100]}"
+    # Numbered and captioned: one "Figure X.Y:" per HTML figure, all in the list of figures.
+    captions = re.findall(r"^Figure ([A-Z0-9]+\.\d+): ", "\n".join(pdf.pages), flags=re.M)
+    assert len(captions) == len(figures) == len(set(captions))
+    lof = " ".join(pdf.pages[i - 1] for i in pdf.page_of("List of Figures"))
+    for number in captions:
+        assert number in lof
+
+
+def test_figures_are_vector_graphics_at_a_readable_size(pdf):
+    tex = (LATEX / "thesis.tex").read_text(encoding="utf-8")
+    graphics = [g.replace("{", "").replace("}", "") for g in
+                re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{(\{[^}]*\}[^}]*|[^}]*)\}", tex)]
+    assert len(graphics) >= 20 and all(g.endswith(".pdf") for g in graphics), graphics
+    assert all((LATEX / g).exists() for g in graphics)
+    images = subprocess.run(["pdfimages", "-list", str(PDF)], capture_output=True, text=True).stdout
+    assert len(images.strip().splitlines()) == 2, "raster images in the PDF:\n" + images
+    # Every word, in the text and inside the figures (matplotlib's text is text), is at least
+    # about 6.5 pt high; footnote numbers (digits only) are superscripts and may be smaller.
+    small = [(page, round(height, 1), word) for page, height, word in word_heights(PDF)
+             if height < 7.5 and len(word) > 2 and not word.isdigit()]
+    assert not small, small[:20]
+
+
+def test_tables_fit_the_page(pdf):
+    """No line, table row or figure sticks out into the margin."""
+    overfull = re.findall(r"^Overfull \\hbox \((\d+\.\d+)pt too wide\)", pdf.log, flags=re.M)
+    assert not overfull, f"{len(overfull)} overfull lines (see _build/latex/thesis.log)"
+    assert "Overfull \\vbox" not in pdf.log
+
+
+def test_no_missing_glyphs_or_unresolved_references(pdf):
+    assert "Missing character" not in pdf.log
+    assert "undefined" not in "\n".join(re.findall(r"^LaTeX Warning:.*$", pdf.log, flags=re.M))
+    assert "??" not in "".join(pdf.pages)
+    assert "Styler" not in "".join(pdf.pages) and "<Figure size" not in "".join(pdf.pages)
+
+
+def test_cyrillic_and_kazakh_letters_are_text(pdf):
+    """A source title in Kazakh keeps its letters (Ү, І) in the PDF's text."""
+    assert "KҮSHІMІZ" in "".join(pdf.pages)
+    fonts = subprocess.run(["pdffonts", str(PDF)], capture_output=True, text=True).stdout
+    assert "FreeSerif" in fonts
+
+
+def test_fonts_cover_the_kazakh_alphabet(tmp_path):
+    """The fonts of latex_elements.fontpkg typeset every Kazakh letter, upright, italic and bold,
+    without a missing glyph (XeLaTeX logs "Missing character" and prints nothing)."""
+    fontpkg = CONFIG["sphinx"]["config"]["latex_elements"]["fontpkg"]
+    sample = f"{KAZAKH} ǴǵIıŃńŞşÝý"
+    document = (r"\documentclass{article}\usepackage{fontspec}" + fontpkg +
+                r"\begin{document}" + sample + r"\par\textit{" + sample + r"}\par\textbf{" + sample +
+                r"}\par\textsf{" + sample + r"}\par\texttt{" + sample + r"}\end{document}")
+    log = compile_xelatex(tmp_path, document)
+    assert "Missing character" not in log
+
+
+def test_missing_glyphs_fail_the_pdf_build(tmp_path):
+    """The check can fail: a letter that the fonts lack (CJK) is caught in the log."""
+    from tools.build import latex_log_problems
+
+    fontpkg = CONFIG["sphinx"]["config"]["latex_elements"]["fontpkg"]
+    log = compile_xelatex(tmp_path, r"\documentclass{article}\usepackage{fontspec}" + fontpkg +
+                          r"\begin{document}漢字 \ref{nowhere}\end{document}")
+    problems = latex_log_problems(log)
+    assert any(p.startswith("Missing character") for p in problems), problems
+    assert any("undefined reference nowhere" in p for p in problems), problems
+
+
+def compile_xelatex(folder: Path, document: str) -> str:
+    (folder / "sample.tex").write_text(document, encoding="utf-8")
+    subprocess.run(["xelatex", "-interaction=nonstopmode", "sample.tex"], cwd=folder,
+                   capture_output=True, text=True, timeout=120)
+    return (folder / "sample.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_internal_links_work(pdf):
+    internal = [link for link in pdf.links if link.destination]
+    assert len(internal) > 300
+    broken = [link for link in internal if link.destination not in pdf.destinations]
+    assert not broken, broken[:10]
+    # The contents link every chapter to the page it starts on.
+    contents = pdf.page_of("Contents Preface")
+    targets = {pdf.destinations[link.destination] for link in internal
+               if link.page in (contents[0], contents[0] + 1)}
+    for _, _, docname in toc_pages():
+        title = title_of(docname)
+        start = next(i for i, page in enumerate(pdf.squashed_pages, 1)
+                     if i not in (contents[0], contents[0] + 1) and squash(title) in page[:60])
+        assert start in targets, (docname, start)
+
+
+def test_pdf_metadata(pdf):
+    assert pdf.info["Title"] == CONFIG["title"]
+    assert not pdf.info.get("Author")
+    assert pdf.catalog.get("/Lang") == "u:en"
+    assert pdf.info["Page size"].endswith("(A4)")
+
+
+def test_page_count_is_sane(pdf):
+    pages = int(pdf.info["Pages"])
+    assert 60 <= pages <= 250, pages
+    assert len(pdf.pages) == pages
+
+
+def test_latex_files_come_from_the_pdf_package_group(pdf):
+    """Every file XeLaTeX read belongs to a Debian package that `tools/debian-packages.sh pdf`
+    installs, or to one of their dependencies: the group suffices on a fresh machine."""
+    script = (ROOT / "tools" / "debian-packages.sh").read_text(encoding="utf-8")
+    group = re.search(r'\[pdf\]="([^"]+)"', script).group(1).split()
+    closure = set(subprocess.run(
+        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
+         "--no-breaks", "--no-replaces", "--no-enhances", *group],
+        capture_output=True, text=True, check=True).stdout.split()) | set(group)
+    files = set()
+    for line in (LATEX / "thesis.fls").read_text(encoding="utf-8").splitlines():
+        if line.startswith("INPUT /usr/"):
+            files.add(os.path.realpath(line.split(" ", 1)[1]))
+    # sphinx.sty only tests whether fontawesome5.sty exists (iconpackage=none is set).
+    probes = {p for p in files if p.endswith("/fontawesome5.sty")}
+    owners = subprocess.run(["dpkg", "-S", *sorted(files - probes)], capture_output=True,
+                            text=True)
+    assert not owners.stderr.strip(), owners.stderr  # every file comes from a Debian package
+    packages = {line.split(":", 1)[0] for line in owners.stdout.splitlines()}
+    assert packages and packages <= closure, packages - closure
+    fonts = subprocess.run(["pdffonts", str(PDF)], capture_output=True, text=True).stdout
+    for line in fonts.splitlines()[2:]:
+        name = line.split()[0].split("+")[-1]
+        assert re.match(r"(FreeSerif|FreeSans|DejaVuSansMono|DejaVuSans)", name), name
+
+
+def test_copy_outside_git_builds_the_pdf_and_says_so(project_copy):
+    """A copy without version control builds the PDF (the title page says the commit is
+    unknown), executing nothing, and writes only into _build/."""
+    from test_cache import source_snapshot
+
+    before = source_snapshot(project_copy)
+    result = build(project_copy, "pdf")
+    assert result.returncode == 0, result.output[-5000:]
+    assert result.executed() == []
+    copy = Pdf(project_copy / "_build" / "latex" / "thesis.pdf")
+    assert "from commit unknown (not a git checkout)" in " ".join(copy.pages[0].split())
+    assert source_snapshot(project_copy) == before
