@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: book pdf test clean lock lab
+.PHONY: book pdf test check-refs format-refs clean lock lab
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -14,8 +14,14 @@ pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex
 	$(PY) -m tools.build latex
 	cd _build/latex && latexmk -xelatex -interaction=nonstopmode -halt-on-error thesis.tex
 
-test: $(INSTALLED)  ## Run the whole test suite
+test: $(INSTALLED) check-refs  ## Run the whole test suite
 	$(PY) -m pytest
+
+check-refs: $(INSTALLED)  ## Check references.bib and the citations (every problem as FILE:LINE: KEY: ...)
+	$(PY) -m tools.refs check
+
+format-refs: $(INSTALLED)  ## Rewrite references.bib in its standard format (the check above requires it)
+	$(PY) -m tools.refs format
 
 lab: $(INSTALLED)  ## Open the notebooks in JupyterLab
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter lab
