@@ -557,3 +557,17 @@ def test_doi_and_missing_fields_never_fail():
                                        "pages": "131--147", "doi": "10.1000/xyz", "language": "german"})
     assert render_plain(article) == "T. J, 14(3), pp. 131-147. DOI: 10.1000/xyz. [In German]"
 
+
+def test_readme_example_is_the_real_entry_and_its_real_footnote():
+    """README's "Adding a citation" shows an entry of references.bib and what the style prints."""
+    import re
+
+    from kzthesis.bibstyle import render_plain
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Adding a citation"): readme.index("## Layout")]
+    example = re.search(r"```bibtex\n(.*?)```", section, re.S).group(1)
+    example = "\n".join(line[3:] for line in example.splitlines()) + "\n"
+    assert example in (ROOT / "references.bib").read_text(encoding="utf-8")
+    key = re.match(r"@\w+\{(\w+),", example).group(1)
+    quoted = " ".join(line.lstrip("> ").strip() for line in section.splitlines() if line.strip().startswith(">"))
+    assert quoted.replace("*", "") == render_plain(_entries()[key])
