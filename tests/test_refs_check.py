@@ -571,3 +571,23 @@ def test_readme_example_is_the_real_entry_and_its_real_footnote():
     key = re.match(r"@\w+\{(\w+),", example).group(1)
     quoted = " ".join(line.lstrip("> ").strip() for line in section.splitlines() if line.strip().startswith(">"))
     assert quoted.replace("*", "") == render_plain(_entries()[key])
+
+
+def test_pages_are_reread_when_the_citation_style_changes(monkeypatch):
+    """kzthesis/sphinx_refs.py: a new style (or new style code) makes Sphinx re-read every page
+    that cites or lists sources, and only then."""
+    from types import SimpleNamespace
+
+    from kzthesis import sphinx_refs
+
+    pages = {name: ROOT / "book" / f"{name}.md" for name in ("chapter1", "bibliography", "about")}
+    env = SimpleNamespace(found_docs=set(pages), doc2path=lambda name: str(pages[name]))
+    app = SimpleNamespace(config=SimpleNamespace(bibtex_default_style="kzthesis"))
+    assert sphinx_refs.outdated(app, env, set(), set(), set()) == ["bibliography", "chapter1"]
+    assert sphinx_refs.outdated(app, env, set(), set(), set()) == []  # nothing changed
+    assert sphinx_refs.outdated(app, env, set(), {"chapter1"}, set()) == []
+    app.config.bibtex_default_style = "plain"
+    assert sphinx_refs.outdated(app, env, set(), {"chapter1"}, set()) == ["bibliography"]
+    app.config.bibtex_default_style = "kzthesis"
+    monkeypatch.setattr(sphinx_refs.inspect, "getsource", lambda module: "edited style code")
+    assert sphinx_refs.outdated(app, env, set(), set(), set()) == ["bibliography", "chapter1"]
