@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 
-.PHONY: book pdf epub test clean lock lab bench
+.PHONY: book pdf epub test check-refs format-refs clean lock lab bench
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -19,11 +19,16 @@ epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it 
 	tools/debian-packages.sh epub
 	$(PY) -m tools.build epub
 
-test: $(INSTALLED)  ## Run the whole test suite
+test: $(INSTALLED) check-refs  ## Run the whole test suite
 	$(PY) -m pytest
 
 bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
 	$(PY) -m tools.bench
+check-refs: $(INSTALLED)  ## Check references.bib and the citations (every problem as FILE:LINE: KEY: ...)
+	$(PY) -m tools.refs check
+
+format-refs: $(INSTALLED)  ## Rewrite references.bib in its standard format (the check above requires it)
+	$(PY) -m tools.refs format
 
 lab: $(INSTALLED)  ## Open the notebooks in JupyterLab
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter lab

@@ -29,7 +29,8 @@ def test_introduction_footnote_comes_from_bibtex(built_book):
     assert 'href="#footcite-tokayev2022announcement"' in html
     footnote = html[html.index('id="footcite-tokayev2022announcement"'):]
     footnote = text_of(footnote[: footnote.index("</aside>")])
-    assert "Kassym-Jomart Tokayev" in footnote and "2022" in footnote
+    assert "Tokayev, Kassym-Jomart." in footnote and "Official Announcement" in footnote
+    assert "16 March 2022" in footnote
 
 
 def test_glossary_terms_are_defined_and_linked(built_book):

@@ -1,0 +1,265 @@
+"""The book's citation style: a pybtex formatting style for the thesis's footnotes.
+
+sphinxcontrib-bibtex formats every `{footcite}` footnote and the bibliography page with the
+pybtex style named by `bibtex_default_style` in `_config.yml`. This one is registered as
+`kzthesis` (entry point in `pyproject.toml`, group `pybtex.style.formatting`) and renders an
+entry as the thesis wrote its footnotes, in this order:
+
+    author (or editors). Title [English translation]. Source, volume(number), pages, date.
+    Available at: URL (Accessed: date) [In Russian] Note.
+
+- the title is printed exactly as written in references.bib: this style changes no letter's
+  case, so braces in titles are not needed to protect proper nouns (and do no harm);
+- the English translation comes from `titleaddon`, the language mark from `language`
+  (`russian`, `kazakh`; English sources get none);
+- the date is day month year, as much of it as the entry gives: an entry with no year shows
+  none (several sources have no date on purpose) and never fails;
+- the same rich text goes to HTML and to LaTeX, so the PDF footnotes say the same.
+
+`python -m kzthesis.bibstyle KEY...` prints entries as plain text, to try the style.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+
+from pybtex.richtext import HRef, String, Symbol, Tag, Text
+from pybtex.style import FormattedEntry
+from pybtex.style.formatting import BaseStyle
+from pybtex.style.sorting import BaseSortingStyle
+
+#: Marks printed after non-English sources (the thesis's own wording).
+LANGUAGE_MARKS = {"russian": "[In Russian]", "kazakh": "[In Kazakh]"}
+#: Languages that get no mark.
+UNMARKED_LANGUAGES = {"english"}
+
+#: Entry types whose title is a part of a larger work (printed upright, the container in italics).
+CONTAINED_TYPES = {"article", "incollection", "inproceedings", "inbook"}
+
+#: Every field this style prints (tools/refs.py refuses any other field, so nothing an author
+#: writes is silently dropped).
+PRINTED_FIELDS = (
+    "author", "editor", "title", "titleaddon", "booktitle", "journal", "howpublished",
+    "type", "edition", "institution", "organization", "school", "address", "publisher",
+    "volume", "number", "pages", "year", "month", "day", "doi", "url", "urldate",
+    "language", "note",
+)
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+_TERMINAL = (".", "!", "?", ".]", "!]", "?]")
+
+
+def _latex(entry, name: str) -> Text | None:
+    """A field as rich text (braces become protected text, LaTeX accents Unicode), or None."""
+    value = entry.fields.get(name, "").strip()
+    return Text.from_latex(value) if value else None
+
+
+def _raw(entry, name: str) -> str | None:
+    value = entry.fields.get(name, "").strip()
+    return value or None
+
+
+def _sentence(text: Text) -> Text:
+    """End a block with a period unless it already ends with one (also inside a closing `]`)."""
+    return text if str(text).rstrip().endswith(_TERMINAL) else Text(text, ".")
+
+
+def _join(parts, sep: str = ", ") -> Text:
+    parts = [part for part in parts if part]
+    return String(sep).join(parts) if parts else Text()
+
+
+def _names(persons, style: "Style") -> Text:
+    formatted = [style.format_name(person, style.abbreviate_names).format() for person in persons]
+    if len(formatted) <= 1:
+        return Text(*formatted)
+    return Text(String(", ").join(formatted[:-1]), " and ", formatted[-1])
+
+
+def _editors(entry, style: "Style") -> Text | None:
+    editors = entry.persons.get("editor")
+    if not editors:
+        return None
+    return Text(_names(editors, style), " (eds.)" if len(editors) > 1 else " (ed.)")
+
+
+def _pages(entry) -> Text | None:
+    pages = _raw(entry, "pages")
+    if not pages:
+        return None
+    items = [item.strip() for item in pages.split(",") if item.strip()]
+    ranges = [Symbol("ndash").join([String(p) for p in re.split(r"-+", item) if p])
+              for item in items]
+    several = len(items) > 1 or re.search(r"[0-9a-z]-+[0-9a-z]", pages, re.IGNORECASE)
+    return Text("pp." if several else "p.", Symbol("nbsp"), String(", ").join(ranges))
+
+
+def format_date(entry) -> Text | None:
+    """`16 March 2022`, `February 2007`, `2011`: as much as the entry gives; None without any."""
+    parts = [_raw(entry, "day"), _raw(entry, "month"), _raw(entry, "year")]
+    parts = [part for part in parts if part]
+    return Text(" ".join(parts)) if parts else None
+
+
+def format_iso_date(value: str) -> str:
+    """`2022-05-16` -> `16 May 2022`; anything else is printed as written."""
+    try:
+        day = _dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+class SortingStyle(BaseSortingStyle):
+    """Bibliography page order: author (or editor, or title when there is none), year, title,
+    compared without braces or case."""
+
+    @staticmethod
+    def _plain(text: str) -> str:
+        """Without braces, accents or case: `{Å}slund` sorts with `Aslund`."""
+        text = unicodedata.normalize("NFKD", re.sub(r"[{}\\]", "", text))
+        return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+
+    def sorting_key(self, entry):
+        persons = entry.persons.get("author") or entry.persons.get("editor") or []
+        who = "  ".join(" ".join(p.prelast_names + p.last_names + p.first_names + p.middle_names)
+                        for p in persons)
+        title = entry.fields.get("title", "")
+        return (self._plain(who or title), entry.fields.get("year", ""), self._plain(title))
+
+
+class Style(BaseStyle):
+    """The thesis's footnote style (see the module's docstring)."""
+
+    default_name_style = "lastfirst"
+    default_label_style = "number"
+    default_sorting_style = "author_year_title"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sort = SortingStyle().sort
+
+    # -- the parts of an entry, in the order they are printed ---------------------------------
+
+    def format_who(self, entry) -> Text | None:
+        authors = entry.persons.get("author")
+        if authors:
+            return _names(authors, self)
+        return _editors(entry, self)
+
+    def format_title(self, entry) -> Text | None:
+        title = _latex(entry, "title")
+        if title is not None and entry.type not in CONTAINED_TYPES:
+            title = Text(Tag("em", title))
+        translation = _latex(entry, "titleaddon")
+        if translation is not None:
+            translation = Text("[", translation, "]")
+        parts = [part for part in (title, translation) if part is not None]
+        return String(" ").join(parts) if parts else None
+
+    def format_source(self, entry) -> Text | None:
+        """Where the source appeared, its volume, number and pages, and its date."""
+        parts: list[Text | None] = []
+        container = _latex(entry, "booktitle")
+        if container is not None:
+            editors = _editors(entry, self) if entry.persons.get("author") else None
+            parts.append(Text("In: ", *([editors, " "] if editors else []), Tag("em", container)))
+        journal = _latex(entry, "journal")
+        volume, number = _raw(entry, "volume"), _raw(entry, "number")
+        if journal is not None:
+            issue = Text(volume or "", f"({number})" if (volume and number) else "")
+            if number and not volume:
+                issue = Text("no.", Symbol("nbsp"), number)
+            parts.append(_join([Text(Tag("em", journal)), issue if issue else None]))
+            volume = number = None
+        elif container is None and entry.persons.get("author") and entry.persons.get("editor"):
+            parts.append(Text("Edited by ", _names(entry.persons["editor"], self)))
+        howpublished = _latex(entry, "howpublished")
+        if howpublished is not None:
+            parts.append(howpublished)
+        kind = _latex(entry, "type")
+        if kind is not None:
+            parts.append(kind)
+        edition = _latex(entry, "edition")
+        if edition is not None:
+            parts.append(Text(edition, " edn."))
+        for name in ("institution", "organization", "school"):
+            parts.append(_latex(entry, name))
+        publisher, address = _latex(entry, "publisher"), _latex(entry, "address")
+        if publisher is not None and address is not None:
+            parts.append(Text(address, ": ", publisher))
+        else:
+            parts.append(publisher or address)
+        if volume:
+            parts.append(Text("vol.", Symbol("nbsp"), volume))
+        if number:
+            parts.append(Text("no.", Symbol("nbsp"), number))
+        parts.append(_pages(entry))
+        parts.append(format_date(entry))
+        joined = _join(parts)
+        return joined if joined else None
+
+    def format_access(self, entry) -> Text | None:
+        """`DOI: …`, `Available at: URL (Accessed: 16 May 2022)`."""
+        parts = []
+        doi = _raw(entry, "doi")
+        if doi:
+            parts.append(Text("DOI: ", HRef(f"https://doi.org/{doi}", String(doi))))
+        url = _raw(entry, "url")
+        if url:
+            accessed = _raw(entry, "urldate")
+            parts.append(Text("Available at: ", HRef(url, String(url)),
+                              *([f" (Accessed: {format_iso_date(accessed)})"] if accessed else [])))
+        return String(" ").join(parts) if parts else None
+
+    def format_language(self, entry) -> Text | None:
+        language = (_raw(entry, "language") or "").lower()
+        if not language or language in UNMARKED_LANGUAGES:
+            return None
+        return Text(LANGUAGE_MARKS.get(language, f"[In {language.capitalize()}]"))
+
+    def format_text(self, entry) -> Text:
+        blocks = []
+        for block in (self.format_who(entry), self.format_title(entry), self.format_source(entry),
+                      self.format_access(entry)):
+            if block:
+                blocks.append(_sentence(block))
+        language = self.format_language(entry)
+        if language:
+            blocks.append(language)
+        note = _latex(entry, "note")
+        if note is not None:
+            blocks.append(_sentence(note))
+        return String(" ").join(blocks)
+
+    def format_entry(self, label, entry, bib_data=None):
+        return FormattedEntry(entry.key, self.format_text(entry), label)
+
+
+def render_plain(entry, style: Style | None = None) -> str:
+    """An entry as the reader sees it (plain text, no markup)."""
+    from pybtex.plugin import find_plugin
+
+    return (style or Style()).format_text(entry).render(find_plugin("pybtex.backends", "text")())
+
+
+def _main(argv: list[str]) -> int:
+    import pybtex.database
+
+    from kzthesis import ROOT
+
+    entries = pybtex.database.parse_file(str(ROOT / "references.bib")).entries
+    for key in argv or list(entries):
+        print(f"{key}: {render_plain(entries[key])}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))
