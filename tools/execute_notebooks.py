@@ -156,8 +156,11 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     path = Path(path_text)
     nb = read_notebook(path)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
+    # every start would drown the build's own messages.
     result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
-                                 allow_errors=False, meta_override=True)
+                                 allow_errors=False, meta_override=True,
+                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
     if result.err is not None:
         raise NotebookFailed(_failure_message(path, nb, result.exc_string))
     probe = nb.cells.pop()
