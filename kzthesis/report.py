@@ -115,27 +115,40 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
     return Markdown(frame.to_markdown(index=False))
 
 
-def edition_notes_tables() -> Markdown:
-    """The edition notes, one table per page, in the book's order (Markdown renders in HTML and
-    PDF alike, unlike an HTML-styled DataFrame)."""
+def edition_notes_list() -> Markdown:
+    """The edition notes, one list per page in the book's order: a list, not a table, so that
+    long quotations and web addresses wrap on a printed page as well as on a phone."""
     from .edition import edition_notes
 
     notes = edition_notes()
     parts = []
     for page, group in notes.groupby("page", sort=False):
         title = PAGE_TITLES.get(page, page)
-        frame = pd.DataFrame({
-            "Seed line": group["seed_line"],
-            "Kind": group["kind"],
-            "Seed prints": [_code_safe(t) for t in group["seed_text"]],
-            "This edition prints": [_code_safe(t) for t in group["edition_text"]],
-            "Why": [_code_safe(t) for t in group["note"]],
-        })
-        parts.append(f"**{{doc}}`{title} <{page}>`** ({len(group)})\n\n{frame.to_markdown(index=False)}\n")
+        items = [
+            f"- Line {row.seed_line}, {row.kind}: the seed prints “{_inline(row.seed_text)}”; this "
+            f"edition prints “{_inline(row.edition_text)}”. {_inline(row.note)}"
+            for row in group.itertuples()
+        ]
+        parts.append(f"**{{doc}}`{title} <{page}>`** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")
     return Markdown("\n".join(parts))
 
 
+def _inline(text: str) -> str:
+    """Quoted text shown literally (no MyST markup), web addresses as links that can wrap."""
+    words = []
+    for word in str(text).split():
+        if word.startswith(("http://", "https://")):
+            trail = word[len(word.rstrip(".,;)")):]
+            words.append(f"<{word[:len(word) - len(trail)]}>{_code_safe(trail)}")
+        else:
+            words.append(_code_safe(word))
+    return " ".join(words)
+
+
 def _code_safe(text: str) -> str:
-    """Table cell text: no line breaks or pipes, and MyST roles or dollar signs shown literally."""
-    text = " ".join(str(text).split()).replace("|", "\\|").replace("$", "\\$")
-    return text.replace("{", "\\{").replace("`", "\\`").replace("[^", "\\[^").replace("*", "\\*")
+    """Text shown literally: no line breaks, and no Markdown or MyST markup (roles, emphasis,
+    footnote references, dollar signs, angle brackets)."""
+    text = " ".join(str(text).split())
+    for character in "\\|$`{}*_[]<>#":
+        text = text.replace(character, "\\" + character)
+    return text
