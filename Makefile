@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# npm packages of package-lock.json (axe-core for the browser tests; the tippy.js and Popper
+# files that the book serves are vendored in tools/sphinxext/static/vendor). Installed under
+# _build/ so that neither Sphinx nor the tests' copies of the project walk through node_modules.
+NPM_DIR := _build/npm
+NPM_INSTALLED := $(NPM_DIR)/.installed
 
 .PHONY: book pdf test clean lock lab
 
@@ -14,7 +19,8 @@ pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex
 	$(PY) -m tools.build latex
 	cd _build/latex && latexmk -xelatex -interaction=nonstopmode -halt-on-error thesis.tex
 
-test: $(INSTALLED)  ## Run the whole test suite
+test: $(INSTALLED) $(NPM_INSTALLED)  ## Run the whole test suite (browser tests in Debian's Chromium)
+	tools/debian-packages.sh browser
 	$(PY) -m pytest
 
 lab: $(INSTALLED)  ## Open the notebooks in JupyterLab
@@ -29,6 +35,13 @@ $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NPM_INSTALLED): package.json package-lock.json
+	tools/debian-packages.sh node
+	mkdir -p $(NPM_DIR)
+	cp package.json package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 lock:  ## Re-pin every dependency after editing requirements.in
