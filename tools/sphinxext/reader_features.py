@@ -105,19 +105,25 @@ def depart_citation(self, node: nodes.citation) -> None:
         self.body.append("</div>\n")
 
 
-def extensions_digest() -> str:
-    """Digest of this folder (extensions, templates, vendored files). A config value that changes
-    with it makes Sphinx re-read and re-write every page when the extensions change, as it does
-    when _config.yml changes; without it, pages already built would keep the old behaviour."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.rglob("*")):
+def digest(paths) -> str:
+    hashed = hashlib.sha256()
+    for path in sorted(paths):
         if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
+            hashed.update(path.name.encode() + path.read_bytes())
+    return hashed.hexdigest()
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("book_extensions_digest", extensions_digest(), "env")
+    # Sphinx does not notice a change of an extension's code, nor of a style sheet or script
+    # alone (it copies static files only when some page is written): these digests, as config
+    # values, make it re-read every page when this folder's Python changes ("env"), and
+    # re-write every page, copying the static files, when a static file or template changes
+    # ("html"), as it does when _config.yml changes.
+    here = Path(__file__).resolve().parent
+    app.add_config_value("book_extensions_digest", digest(here.glob("*.py")), "env")
+    app.add_config_value("book_assets_digest",
+                         digest([*STATIC.rglob("*"), *TEMPLATES.rglob("*"),
+                                 *Path(app.srcdir, "_static").rglob("*")]), "html")
     app.connect("config-inited", add_paths)
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.connect("html-page-context", add_notebook_download, priority=500)
