@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# npm packages of package-lock.json (axe-core for the browser tests; the tippy.js and Popper
+# files that the book serves are vendored in tools/sphinxext/static/vendor). Installed under
+# _build/ so that neither Sphinx nor the tests' copies of the project walk through node_modules.
+NPM_DIR := _build/npm
+NPM_INSTALLED := $(NPM_DIR)/.installed
 
 
 .PHONY: book pdf epub test check-refs format-refs clean lock lab bench
@@ -19,11 +24,13 @@ epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it 
 	tools/debian-packages.sh epub
 	$(PY) -m tools.build epub
 
-test: $(INSTALLED) check-refs  ## Run the whole test suite
+test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
+	tools/debian-packages.sh pdf epub browser
 	$(PY) -m pytest
 
 bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
 	$(PY) -m tools.bench
+
 check-refs: $(INSTALLED)  ## Check references.bib and the citations (every problem as FILE:LINE: KEY: ...)
 	$(PY) -m tools.refs check
 
@@ -42,6 +49,13 @@ $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NPM_INSTALLED): package.json package-lock.json
+	tools/debian-packages.sh node
+	mkdir -p $(NPM_DIR)
+	cp package.json package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 lock:  ## Re-pin every dependency after editing requirements.in

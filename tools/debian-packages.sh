@@ -4,6 +4,8 @@
 #   tools/debian-packages.sh pdf     # XeLaTeX and fonts for `make pdf`; PDF tools for its tests
 #   tools/debian-packages.sh epub    # epubcheck (it brings a Java runtime) for `make epub`
 #   tools/debian-packages.sh base pdf epub   # everything `make test` needs (.ci/run)
+#   tools/debian-packages.sh browser # Chromium and fonts (Latin, Cyrillic) for the browser tests
+#   tools/debian-packages.sh node    # Node.js and npm: `npm ci` of package-lock.json (axe-core)
 # Nothing is installed when everything is present, so it is cheap to call before every build.
 # Runs apt-get as root, or through sudo.
 set -euo pipefail
@@ -24,6 +26,8 @@ declare -A GROUPS_=(
   [base]="python3 python3-venv make git"
   [pdf]="texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf fonts-dejavu-core poppler-utils qpdf"
   [epub]="epubcheck"
+  [browser]="chromium fonts-dejavu-core"
+  [node]="nodejs npm"
 )
 
 missing=()
@@ -32,7 +36,10 @@ for group in "${@:-base}"; do
     case "$package" in
       python3) command -v python3 >/dev/null 2>&1 || missing+=("$package") ;;
       python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=("$package") ;;
-      make|git) command -v "$package" >/dev/null 2>&1 || missing+=("$package") ;;
+      make|git|npm) command -v "$package" >/dev/null 2>&1 || missing+=("$package") ;;
+      nodejs) command -v node >/dev/null 2>&1 || missing+=("$package") ;;
+      # Debian's package: tests/test_browser.py drives /usr/bin/chromium, never a downloaded browser
+      chromium) test -x /usr/bin/chromium || missing+=("$package") ;;
       *) dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package") ;;
     esac
   done

@@ -1,0 +1,131 @@
+"""Reader features of the HTML book that the stock Jupyter Book does not give.
+
+* Scripts served by the book itself: the hover previews of sphinx-tippy need tippy.js and
+  Popper, which sphinx-tippy loads from a CDN unless told otherwise. Their files are vendored in
+  `static/vendor/` (copied byte for byte from the npm packages pinned in package-lock.json, which
+  tests/test_browser.py checks) and served from the book's `_static/vendor/`.
+* A notebook download for every page that holds code: sphinx-book-theme offers the `.ipynb` only
+  when a launch button (Binder, hub) is configured, which this edition has not. Each page that is
+  a notebook gets `_sources/<page>.ipynb`: the page's cells with the outputs of the
+  jupyter-cache that the build executed into, i.e. what the page shows.
+* Accessible theme components: two templates of pydata-sphinx-theme overridden in
+  `templates/` (a button whose name left out its visible text).
+* Bibliography entries as list items (`visit_citation`), a valid ARIA structure.
+* A guard: a page that would load a script or style sheet from another host fails the build, so
+  that the book reads offline and tells no third party who reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
+REMOTE_IN_BODY = re.compile(r"""<(?:img|script|iframe|link|source|video|audio)\b[^>]*?"""
+                            r"""\b(?:src|href|srcset)=["']((?:https?:)?//[^"']+)""")
+
+
+def add_paths(app: Sphinx, config) -> None:
+    config.html_static_path.append(str(STATIC))
+    # Accessible versions of two theme components (see the comments in templates/): first in
+    # the path, before the themes' own `components` folders.
+    config.templates_path.insert(0, str(TEMPLATES))
+
+
+def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:
+    """The page's notebook as myst-nb read it, with the outputs stored in the jupyter-cache;
+    None when the page holds no code."""
+    source = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not source.exists():
+        return None
+    notebook = nbformat.read(source, as_version=4)
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        return None  # a page without code: its .md is all there is
+    from jupyter_cache import get_cache
+
+    cache_path = Path(app.srcdir, app.config.nb_execution_cache_path)
+    try:
+        _, notebook = get_cache(str(cache_path)).merge_match_into_notebook(notebook)
+    except KeyError:
+        logger.warning("%s: no executed copy in the jupyter-cache, the .ipynb download would have "
+                       "no outputs", pagename, type="reader", subtype="ipynb")
+    return notebook
+
+
+def add_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict,
+                          doctree) -> None:
+    """Before sphinx-book-theme builds its download menu (priority 501): offer the .ipynb."""
+    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return
+    notebook = executed_notebook(app, pagename)
+    target = Path(app.outdir, "_sources", f"{pagename}.ipynb")
+    if notebook is None:
+        target.unlink(missing_ok=True)  # left by an earlier build, when the page held code
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def refuse_remote_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
+                         doctree) -> None:
+    remote = [str(getattr(asset, "filename", asset))
+              for asset in [*context.get("script_files", []), *context.get("css_files", [])]
+              if REMOTE.match(str(getattr(asset, "filename", asset)))]
+    remote += REMOTE_IN_BODY.findall(context.get("body", ""))
+    for url in remote:
+        logger.warning("page %s would load %s from another host: serve it from the book "
+                       "(see tools/sphinxext/reader_features.py)", pagename, url,
+                       type="reader", subtype="remote")
+
+
+def visit_citation(self, node: nodes.citation) -> None:
+    """As docutils writes a bibliography entry, with role `listitem` instead of
+    `doc-biblioentry`: ARIA 1.2 deprecates that role, which is no valid child of the list docutils
+    wraps the entries in (axe: aria-required-children, critical)."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self, node: nodes.citation) -> None:
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
+
+
+def digest(paths) -> str:
+    hashed = hashlib.sha256()
+    for path in sorted(paths):
+        if path.is_file() and "__pycache__" not in path.parts:
+            hashed.update(path.name.encode() + path.read_bytes())
+    return hashed.hexdigest()
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    # Sphinx does not notice a change of an extension's code, nor of a style sheet or script
+    # alone (it copies static files only when some page is written): these digests, as config
+    # values, make it re-read every page when this folder's Python changes ("env"), and
+    # re-write every page, copying the static files, when a static file or template changes
+    # ("html"), as it does when _config.yml changes.
+    here = Path(__file__).resolve().parent
+    app.add_config_value("book_extensions_digest", digest(here.glob("*.py")), "env")
+    app.add_config_value("book_assets_digest",
+                         digest([*STATIC.rglob("*"), *TEMPLATES.rglob("*"),
+                                 *Path(app.srcdir, "_static").rglob("*")]), "html")
+    app.connect("config-inited", add_paths)
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
+    app.connect("html-page-context", add_notebook_download, priority=500)
+    app.connect("html-page-context", refuse_remote_assets, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
