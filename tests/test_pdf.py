@@ -430,3 +430,30 @@ def test_copy_outside_git_builds_the_pdf_and_says_so(project_copy):
     copy = Pdf(project_copy / "_build" / "latex" / "thesis.pdf")
     assert "from commit unknown (not a git checkout)" in " ".join(copy.pages[0].split())
     assert source_snapshot(project_copy) == before
+
+
+def test_build_commit_and_date_come_from_the_build(tmp_path, monkeypatch):
+    """The title page's commit: the short hash, marked when the tree differs from it, a note
+    outside git; the date: today, or SOURCE_DATE_EPOCH for a reproducible build."""
+    sys.path.insert(0, str(ROOT / "tools" / "latex"))
+    from thesis_latex import build_commit, build_date
+
+    assert build_commit(tmp_path) == "unknown (not a git checkout)"
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "page.md").write_text("text\n")
+    subprocess.run([*git, "add", "page.md"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert build_commit(tmp_path) == head
+    (tmp_path / "page.md").write_text("changed\n")
+    assert build_commit(tmp_path) == f"{head} + uncommitted changes"
+    # A copy of the project inside some other checkout is not a checkout of the project.
+    (tmp_path / "copy").mkdir()
+    assert build_commit(tmp_path / "copy") == "unknown (not a git checkout)"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1641772800")  # 10 January 2022, 00:00 UTC
+    assert build_date() == "10 January 2022"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    today = dt.date.today()
+    assert build_date() == f"{today.day} {today:%B} {today.year}"
