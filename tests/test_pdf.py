@@ -383,6 +383,8 @@ def test_latex_files_come_from_the_pdf_package_group(pdf):
     for line in (LATEX / "thesis.fls").read_text(encoding="utf-8").splitlines():
         if line.startswith("INPUT /usr/"):
             files.add(os.path.realpath(line.split(" ", 1)[1]))
+    # The font files of latex_elements.fontpkg (XeLaTeX does not list fonts in the .fls).
+    files |= {os.path.realpath(path) for path in font_files()}
     # sphinx.sty only tests whether fontawesome5.sty exists (iconpackage=none is set).
     probes = {p for p in files if p.endswith("/fontawesome5.sty")}
     owners = subprocess.run(["dpkg", "-S", *sorted(files - probes)], capture_output=True,
@@ -393,7 +395,27 @@ def test_latex_files_come_from_the_pdf_package_group(pdf):
     fonts = subprocess.run(["pdffonts", str(PDF)], capture_output=True, text=True).stdout
     for line in fonts.splitlines()[2:]:
         name = line.split()[0].split("+")[-1]
-        assert re.match(r"(FreeSerif|FreeSans|DejaVuSansMono|DejaVuSans)", name), name
+        # The fonts of fontpkg, and DejaVu Sans that matplotlib embeds in the figures.
+        assert re.match(r"(FreeSerif|FreeSans|FreeMono|DejaVuSans)", name), name
+
+
+def font_files() -> list[str]:
+    """Every font file that latex_elements.fontpkg names (`\\setmainfont{Base}[Extension=…,
+    UprightFont=*, ItalicFont=*Italic, …]`), found as XeLaTeX finds it (kpathsea)."""
+    fontpkg = CONFIG["sphinx"]["config"]["latex_elements"]["fontpkg"]
+    names = []
+    for base, options in re.findall(r"\\set\w+font\{([^}]+)\}\[([^\]]+)\]", fontpkg):
+        settings = dict(re.findall(r"(\w+)\s*=\s*([^,\s]+)", options))
+        for key in ("UprightFont", "ItalicFont", "BoldFont", "BoldItalicFont"):
+            if key in settings:
+                names.append(settings[key].replace("*", base) + settings.get("Extension", ""))
+    assert len(names) >= 12, names
+    found = []
+    for name in names:
+        path = subprocess.run(["kpsewhich", name], capture_output=True, text=True).stdout.strip()
+        assert path, f"font file {name} (latex_elements.fontpkg) is not installed"
+        found.append(path)
+    return found
 
 
 def test_copy_outside_git_builds_the_pdf_and_says_so(project_copy):
@@ -408,3 +430,30 @@ def test_copy_outside_git_builds_the_pdf_and_says_so(project_copy):
     copy = Pdf(project_copy / "_build" / "latex" / "thesis.pdf")
     assert "from commit unknown (not a git checkout)" in " ".join(copy.pages[0].split())
     assert source_snapshot(project_copy) == before
+
+
+def test_build_commit_and_date_come_from_the_build(tmp_path, monkeypatch):
+    """The title page's commit: the short hash, marked when the tree differs from it, a note
+    outside git; the date: today, or SOURCE_DATE_EPOCH for a reproducible build."""
+    sys.path.insert(0, str(ROOT / "tools" / "latex"))
+    from thesis_latex import build_commit, build_date
+
+    assert build_commit(tmp_path) == "unknown (not a git checkout)"
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "page.md").write_text("text\n")
+    subprocess.run([*git, "add", "page.md"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert build_commit(tmp_path) == head
+    (tmp_path / "page.md").write_text("changed\n")
+    assert build_commit(tmp_path) == f"{head} + uncommitted changes"
+    # A copy of the project inside some other checkout is not a checkout of the project.
+    (tmp_path / "copy").mkdir()
+    assert build_commit(tmp_path / "copy") == "unknown (not a git checkout)"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1641772800")  # 10 January 2022, 00:00 UTC
+    assert build_date() == "10 January 2022"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    today = dt.date.today()
+    assert build_date() == f"{today.day} {today:%B} {today.year}"

@@ -11,20 +11,19 @@
 set -euo pipefail
 
 # pdf: the smallest set that builds _build/latex/thesis.pdf (tests/test_pdf.py checks that
-# every file XeLaTeX reads belongs to these packages or their dependencies):
+# every file and font XeLaTeX reads belongs to these packages or their dependencies):
 #   texlive-xetex              XeLaTeX, fontspec, polyglossia (pulls texlive-latex-base)
 #   texlive-latex-recommended  Sphinx's LaTeX packages (fancyvrb, float, parskip, ...)
 #   texlive-latex-extra        titlesec, tabulary, framed, needspace, capt-of, varwidth, xurl, ...
 #   texlive-fonts-recommended  pzdr.tfm, which hyperref loads under XeTeX
 #   latexmk                    runs XeLaTeX as often as contents and references need
-#   fonts-freefont-otf         FreeSerif/FreeSans: Latin, Cyrillic and Kazakh letters
-#   fonts-dejavu-core          DejaVu Sans Mono for code
+#   fonts-freefont-otf         FreeSerif, FreeSans, FreeMono: Latin, Cyrillic and Kazakh letters
 #   poppler-utils qpdf         pdftotext, pdfinfo, pdffonts, pdfimages; qpdf --json: the tests
 # Not needed: texlive-fonts-extra (500 MB; bbm.sty of sphinx-jupyterbook-latex, which this
 # book does not use) and texlive-lang-cyrillic (XeLaTeX takes Cyrillic from the fonts).
 declare -A GROUPS_=(
   [base]="python3 python3-venv make git"
-  [pdf]="texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf fonts-dejavu-core poppler-utils qpdf"
+  [pdf]="texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils qpdf"
   [epub]="epubcheck"
   [browser]="chromium fonts-dejavu-core"
   [node]="nodejs npm"

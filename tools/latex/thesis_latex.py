@@ -6,6 +6,7 @@ nothing in the HTML build. For the LaTeX builder it:
 * defines `\\thesisbuilddate` and `\\thesiscommit` for the title page (tools/latex/thesis.sty)
   from the build itself: today's date (or SOURCE_DATE_EPOCH) and the short git commit, marked
   when the working tree has uncommitted changes, or a note when the copy is not a git checkout;
+  and the PDF's language (/Lang) from Sphinx's `language`;
 * gives the book a thesis structure derived from _toc.yml: the root page's text as an
   unnumbered preface, the pages of `thesis_latex_front_matter` as unnumbered front matter with
   roman page numbers, the contents and the lists of figures and tables after
@@ -14,7 +15,10 @@ nothing in the HTML build. For the LaTeX builder it:
 * numbers the footnotes through the whole thesis in reading order (as the source document did)
   and gives every citation its own footnote, so that the footnote is at the bottom of the page
   that cites it even when a source is cited again later in the chapter;
-* keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end).
+* keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
+* lays out the tables that are too wide for the page at their natural width (TableWidths);
+* calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
+The EPUB's fixes are in thesis_epub.py, which this extension loads.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ def build_date(now: dt.datetime | None = None) -> str:
 
 def build_commit(root: Path) -> str:
     """Short hash of the checked-out commit, `+ uncommitted changes` when tracked files differ
-    from it (or untracked, not ignored files exist), or a note when `root` is not a git checkout."""
+    from it (or untracked, not ignored files exist), or a note when `root` is not the top of a
+    git checkout (a copy of the project inside another repository is not a checkout of it)."""
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
 
