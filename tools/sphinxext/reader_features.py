@@ -66,6 +66,8 @@ def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | Non
 def add_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict,
                           doctree) -> None:
     """Before sphinx-book-theme builds its download menu (priority 501): offer the .ipynb."""
+    if app.builder.format != "html" or app.builder.name.startswith("epub"):
+        return  # the web book only: an EPUB packs every file of its folder and has no menu
     if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
         return
     notebook = executed_notebook(app, pagename)
