@@ -152,3 +152,10 @@ def _code_safe(text: str) -> str:
     for character in "\\|$`{}*_[]<>#":
         text = text.replace(character, "\\" + character)
     return text
+
+
+def show(frame: pd.DataFrame, floatfmt: str = "g", index: bool = False) -> Markdown:
+    """A data frame as a Markdown table: a real table in the HTML, the PDF and the EPUB alike
+    (pandas' own display is HTML for the web and a verbatim text block in LaTeX)."""
+    frame = frame.reset_index() if index else frame
+    return Markdown(frame.to_markdown(index=False, floatfmt=floatfmt) + "\n")

@@ -239,6 +239,9 @@ def html_figures_and_tables() -> tuple[list[str], list]:
         html = html[html.index('<article class="bd-article"'):]
         for caption in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S):
             caption = re.sub(r'<span class="caption-number">.*?</span>', "", caption, flags=re.S)
+            # The provenance legend under a web figure (tools/sphinxext/figure_provenance.py)
+            # is the caption's second paragraph; compare the caption itself.
+            caption = re.sub(r'<div class="figure-provenance-legend.*', "", caption, flags=re.S)
             figures.append(text_of(caption))
         for table in re.findall(r"<table.*?</table>", html, flags=re.S):
             caption = re.search(r"<caption>(.*?)</caption>", table, flags=re.S)
