@@ -14,6 +14,7 @@ Nothing is downloaded: Chromium is Debian's (`tools/debian-packages.sh browser`,
 
 from __future__ import annotations
 
+import ast
 import functools
 import http.server
 import json
@@ -368,7 +369,7 @@ def test_every_figure_is_numbered_and_says_where_it_comes_from(visits, site, pat
         line = figure["provenance"][0]
         assert len(line["links"]) == 1 and "/notebooks/" in line["links"][0], line
         name, args = re.fullmatch(r"(\w+)\((.*)\)", line["call"]).groups()
-        call = FigureCall(name, tuple(int(a) for a in args.split(", ")) if args else ())
+        call = FigureCall(name, ast.literal_eval(f"({args},)") if args else ())
         assert tuple(line["files"]) == files_read(call), line
         assert all((ROOT / f).is_file() for f in line["files"])
         # The link resolves to the notebook's code cell that makes the same call.
@@ -463,6 +464,8 @@ def test_hovering_a_footnote_or_a_cross_reference_shows_a_preview(open_tab):
     assert page.locator("[data-tippy-root] img").count() == 1
     page.wait_for_function("() => [...document.querySelectorAll('[data-tippy-root] img')]"
                            ".every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_selector("[data-tippy-root] .tippy-box[data-state='visible']")
+    page.wait_for_timeout(400)  # the preview's fade-in (200 ms) is over
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "chapter-hover-preview.png")
     # A glossary term: its definition.
@@ -626,6 +629,8 @@ def test_screenshots_for_review(open_tab, name, path, width, viewport):
 def test_vendored_scripts_are_the_locked_npm_packages():
     """tippy.js and Popper are served from tools/sphinxext/static/vendor/: byte for byte the
     files of the versions that package-lock.json pins (installed by `make test`)."""
+    if not NODE_MODULES.exists():
+        pytest.fail(f"{NODE_MODULES.relative_to(ROOT)} is missing: `make test` installs it with npm ci")
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     vendor = ROOT / "tools" / "sphinxext" / "static" / "vendor"
     pairs = {"popper.min.js": ("@popperjs/core", "dist/umd/popper.min.js"),
