@@ -158,4 +158,6 @@ def show(frame: pd.DataFrame, floatfmt: str = "g", index: bool = False) -> Markd
     """A data frame as a Markdown table: a real table in the HTML, the PDF and the EPUB alike
     (pandas' own display is HTML for the web and a verbatim text block in LaTeX)."""
     frame = frame.reset_index() if index else frame
+    # A missing value is an empty cell (pandas would print <NA>, which Markdown reads as a tag).
+    frame = frame.astype(object).where(frame.notna(), "")
     return Markdown(frame.to_markdown(index=False, floatfmt=floatfmt) + "\n")
