@@ -139,7 +139,7 @@ def test_contents_lists_numbered_chapters_and_sections(pdf):
 def html_footnotes() -> dict[str, dict[str, str]]:
     """page → footnote id → footnote text, from the HTML book."""
     notes = {}
-    for path in sorted((HTML / "book").glob("*.html")):
+    for path in sorted((HTML / "book").glob("*.html")) + sorted((HTML / "notebooks").glob("*.html")):
         html = path.read_text(encoding="utf-8")
         page = {}
         for match in re.finditer(r'<aside class="footnote brackets" id="([^"]+)"', html):
@@ -234,7 +234,7 @@ def html_figures_and_tables() -> tuple[list[str], list]:
     """Captions of every figure, and a caption or the header and first row of every table, of
     the HTML book."""
     figures, tables = [], []
-    for path in sorted((HTML / "book").glob("*.html")):
+    for path in sorted((HTML / "book").glob("*.html")) + sorted((HTML / "notebooks").glob("*.html")):
         html = path.read_text(encoding="utf-8")
         html = html[html.index('<article class="bd-article"'):]
         for caption in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S):
