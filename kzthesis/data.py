@@ -1,12 +1,15 @@
 """Load the data package in `data/`, validated against its Frictionless description.
 
 Every problem is reported as ``data/FILE.csv, line L, column 'C': what is wrong`` so that an
-author can fix the CSV without reading code. Every file read is recorded in `FILES_READ`, which
-the build uses to re-execute exactly the notebooks that read a changed file.
+author can fix the CSV without reading code. Every file used is recorded in `FILES_READ` (at
+each `load`, cached or not), which the build uses to re-execute exactly the notebooks that read a
+changed file and to re-read exactly the pages that show them; `recording()` collects the files
+used by one piece of code (a figure, for its provenance line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -22,6 +25,8 @@ DESCRIPTOR = DATA_DIR / "datapackage.json"
 
 # Repository-relative paths of every file this process has read through this module.
 FILES_READ: set[str] = set()
+# The sets of the `recording()` blocks now running.
+_recorders: list[set[str]] = []
 
 _PANDAS_TYPES = {"integer": "Int64", "number": "float64", "string": "string", "boolean": "boolean"}
 
@@ -47,12 +52,23 @@ class Problem:
 
 
 def record_read(path: Path) -> None:
-    """Note that this process read `path` (the build's cache invalidation follows these)."""
-    path = Path(path).resolve()
+    """Note that this process used `path` (the build's cache invalidation follows these)."""
+    name = relative(path)
+    FILES_READ.add(name)
+    for reads in _recorders:
+        reads.add(name)
+
+
+@contextlib.contextmanager
+def recording():
+    """The repository-relative paths of the files used inside the block:
+    ``with recording() as reads: draw()``."""
+    reads: set[str] = set()
+    _recorders.append(reads)
     try:
-        FILES_READ.add(path.relative_to(ROOT).as_posix())
-    except ValueError:
-        FILES_READ.add(path.as_posix())
+        yield reads
+    finally:
+        _recorders.remove(reads)
 
 
 def relative(path: Path) -> str:
@@ -65,7 +81,6 @@ def relative(path: Path) -> str:
 @functools.cache
 def descriptor() -> dict:
     """The data package's description (datapackage.json) as a dict."""
-    record_read(DESCRIPTOR)
     try:
         return json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -80,9 +95,10 @@ def resource_descriptor(name: str) -> dict:
     raise DataError(f"{relative(DESCRIPTOR)}: no resource named '{name}' (known: {known})")
 
 
-# The build sets this to a folder under _build/: a data package whose exact content was already
-# validated there is not validated again by every notebook's kernel (frictionless needs about a
-# second per process to set up). Without it (JupyterLab, tests) every load validates.
+# The build validates the data package once and sets this environment variable to a folder
+# under _build/: a package whose exact content was validated there is not validated again by
+# every notebook's kernel (frictionless needs about a second per process to set up). Without it
+# (JupyterLab, tests) every load validates.
 VALIDATION_CACHE = "KZTHESIS_VALIDATION_CACHE"
 
 
@@ -208,11 +224,9 @@ def _composition_at_most_100(frame: pd.DataFrame) -> list[Problem]:
 
 @functools.cache
 def _load(name: str) -> pd.DataFrame:
-    record_read(DATA_DIR / resource_descriptor(name)["path"])
     problems = schema_problems(name)
     if problems:
         raise DataError(_report(problems))
-    _remember_valid()
     frame = _read_typed(name)
     problems = [p for function in _checks.get(name, []) for p in function(frame)]
     if problems:
@@ -222,6 +236,8 @@ def _load(name: str) -> pd.DataFrame:
 
 def load(name: str) -> pd.DataFrame:
     """The resource `name` of data/datapackage.json as a validated DataFrame (a copy)."""
+    record_read(DESCRIPTOR)
+    record_read(DATA_DIR / resource_descriptor(name)["path"])
     frame = _load(name)
     copy = frame.copy()
     copy.attrs = dict(frame.attrs)
@@ -251,9 +267,9 @@ def validate_all() -> list[Problem]:
     return problems
 
 
-def _remember_valid() -> None:
+def remember_valid() -> None:
+    """Record that the data package, as it is now, passed `validate_all` (see VALIDATION_CACHE)."""
     marker = _known_valid()
-    if marker is not None and not marker.exists():
-        if not any(schema_problems(r["name"]) for r in descriptor()["resources"]):
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()

@@ -2,17 +2,22 @@
 
 One style for HTML and PDF: a colour-blind-safe palette, vector output (SVG for the web,
 PDF for LaTeX), and shares labelled with their counts so that no number is read off an axis.
+
+Each public figure function records the data files its call used in `FIGURE_READS`
+(``("survey_question_figure", (3,)) -> ["data/datapackage.json", ...]``): the build stores them
+with the executed notebook, and the line under the figure names them.
 """
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from . import survey
+from . import data, survey
 
 PALETTE = "colorblind"
 WIDTH_INCHES = 7.0
@@ -21,12 +26,46 @@ WIDTH_INCHES = 7.0
 def apply_style() -> None:
     """Apply the book's look; also asks Jupyter for vector outputs (SVG for HTML, PDF for LaTeX)."""
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook",
-                  rc={"figure.dpi": 100, "savefig.bbox": "tight", "svg.fonttype": "none"})
+                  rc={"figure.dpi": 100, "savefig.bbox": "tight", "svg.fonttype": "none",
+                      # Fixed element ids: the same figure gives the same SVG bytes.
+                      "svg.hashsalt": "kzthesis"})
+    _undated_vector_outputs()
+
+
+def _undated_vector_outputs() -> None:
+    """SVG and PDF outputs without a creation date, so that drawing a figure again from the same
+    data gives the same bytes (and the book the same image file, not one more)."""
     try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # not inside Jupyter: nothing to configure
         return
+    shell = get_ipython()
+    if shell is None:
+        return
     set_matplotlib_formats("svg", "pdf")
+    formatters = shell.display_formatter.formatters
+    formatters["image/svg+xml"].for_type(
+        Figure, functools.partial(print_figure, fmt="svg", metadata={"Date": None}))
+    formatters["application/pdf"].for_type(
+        Figure, functools.partial(print_figure, fmt="pdf", base64=True,
+                                  metadata={"CreationDate": None}))
+
+
+# (function name, arguments) -> repository-relative paths of the files that call used.
+FIGURE_READS: dict[tuple[str, tuple], list[str]] = {}
+
+
+def records_reads(function):
+    """Record the files each call of the figure function `function` uses (see above)."""
+    @functools.wraps(function)
+    def drawn(*args):
+        with data.recording() as reads:
+            figure = function(*args)
+        FIGURE_READS[(function.__name__, args)] = sorted(reads)
+        return figure
+    return drawn
 
 
 def _wrap(text: str, width: int = 48) -> str:
@@ -67,6 +106,7 @@ def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
     return fig
 
 
+@records_reads
 def survey_question_figure(question: int) -> Figure:
     """Share of respondents choosing each answer, with counts and 95% Wilson intervals.
 
@@ -90,6 +130,7 @@ def _finish(fig: Figure) -> Figure:
     return fig
 
 
+@records_reads
 def assemblies_figure() -> Figure:
     """Table 2: number of peaceful assemblies per period (KIBHR)."""
     from . import tables
@@ -107,6 +148,7 @@ def assemblies_figure() -> Figure:
     return _finish(fig)
 
 
+@records_reads
 def assembly_nature_figure() -> Figure:
     """Table 3: political, economic and social shares of the assemblies per period (stacked)."""
     from . import tables
@@ -130,6 +172,7 @@ def assembly_nature_figure() -> Figure:
     return _finish(fig)
 
 
+@records_reads
 def ethnic_composition_figure() -> Figure:
     """Table 1: share of the four largest groups named by the thesis, 1989–2021."""
     from . import tables
@@ -151,6 +194,7 @@ def ethnic_composition_figure() -> Figure:
     return _finish(fig)
 
 
+@records_reads
 def chronology_figure() -> Figure:
     """Every count the chronology reports, by date: one bar each, on a logarithmic axis because
     the counts range from 2 to 20,000."""

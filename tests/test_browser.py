@@ -361,7 +361,7 @@ def test_page_offers_its_sources_for_download(visits, site, path):
 def test_every_figure_is_numbered_and_says_where_it_comes_from(visits, site, path):
     """The provenance line: the figure call, a link to the notebook cell that draws it, and the
     data/ files drawing it reads (recorded while the figure is drawn, compared here)."""
-    from kzthesis.provenance import FigureCall, files_read
+    from kzthesis import figures as figure_functions
 
     for figure in visits(path).facts["figures"]:
         assert re.fullmatch(r"Fig\. \d+(\.\d+)*", figure["number"]), figure
@@ -369,8 +369,10 @@ def test_every_figure_is_numbered_and_says_where_it_comes_from(visits, site, pat
         line = figure["provenance"][0]
         assert len(line["links"]) == 1 and "/notebooks/" in line["links"][0], line
         name, args = re.fullmatch(r"(\w+)\((.*)\)", line["call"]).groups()
-        call = FigureCall(name, ast.literal_eval(f"({args},)") if args else ())
-        assert tuple(line["files"]) == files_read(call), line
+        args = ast.literal_eval(f"({args},)") if args else ()
+        getattr(figure_functions, name)(*args)  # drawn again here, to compare what it used
+        used = figure_functions.FIGURE_READS[(name, args)]
+        assert line["files"] == [f for f in used if f.startswith("data/")], line
         assert all((ROOT / f).is_file() for f in line["files"])
         # The link resolves to the notebook's code cell that makes the same call.
         target = urlsplit(line["links"][0])
@@ -627,12 +629,12 @@ def test_screenshots_for_review(open_tab, name, path, width, viewport):
 
 
 def test_vendored_scripts_are_the_locked_npm_packages():
-    """tippy.js and Popper are served from tools/sphinxext/static/vendor/: byte for byte the
+    """tippy.js and Popper are served from book_extensions/static/vendor/: byte for byte the
     files of the versions that package-lock.json pins (installed by `make test`)."""
     if not NODE_MODULES.exists():
         pytest.fail(f"{NODE_MODULES.relative_to(ROOT)} is missing: `make test` installs it with npm ci")
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
-    vendor = ROOT / "tools" / "sphinxext" / "static" / "vendor"
+    vendor = ROOT / "book_extensions" / "static" / "vendor"
     pairs = {"popper.min.js": ("@popperjs/core", "dist/umd/popper.min.js"),
              "tippy-bundle.umd.min.js": ("tippy.js", "dist/tippy-bundle.umd.min.js")}
     for name, (package, path) in pairs.items():

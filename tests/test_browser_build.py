@@ -1,20 +1,11 @@
-"""Build-side guards of the HTML book's reader features (tools/sphinxext/reader_features.py):
+"""Build-side guards of the HTML book's reader features (book_extensions/reader.py):
 what the browser tests would only see once a page is served is refused while it is built."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
-from conftest import ROOT
-
-
-def reader_features():
-    path = ROOT / "tools" / "sphinxext" / "reader_features.py"
-    spec = importlib.util.spec_from_file_location("reader_features", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from book_extensions import reader
 
 
 def test_a_page_that_would_load_from_another_host_fails_the_build(caplog):
@@ -26,7 +17,7 @@ def test_a_page_that_would_load_from_another_host_fails_the_build(caplog):
                 '<a href="https://example.org/source">a cited source may be linked</a></p>',
     }
     with caplog.at_level(logging.WARNING):
-        reader_features().refuse_remote_assets(None, "book/page", "page.html", context, None)
+        reader.refuse_remote_assets(None, "book/page", "page.html", context, None)
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 3, warned
     for url in ("https://unpkg.com/tippy.js@6", "//fonts.example.org/font.css",
@@ -38,5 +29,5 @@ def test_a_page_served_entirely_by_the_book_passes(caplog):
     context = {"script_files": ["_static/vendor/popper.min.js"], "css_files": ["_static/reader.css"],
                "body": '<img alt="chart" src="../_images/chart.svg"/>'}
     with caplog.at_level(logging.WARNING):
-        reader_features().refuse_remote_assets(None, "book/page", "page.html", context, None)
+        reader.refuse_remote_assets(None, "book/page", "page.html", context, None)
     assert [r for r in caplog.records if r.levelno == logging.WARNING] == []

@@ -1,6 +1,7 @@
 """The provenance line under each figure of the HTML book: how the build finds the figure call
-and the data files it reads (kzthesis.provenance), and what it does with a figure whose
-provenance it cannot tell. The lines themselves are checked in a browser (test_browser.py)."""
+(book_extensions/provenance.py) and the data files it used (recorded by kzthesis.figures while
+the notebook executes), and what it does with a figure whose provenance it cannot tell. The lines
+themselves are checked in a browser (test_browser.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import re
 import pytest
 
 from conftest import build
+from book_extensions.provenance import FigureCall, figure_call
 from kzthesis import data, figures
-from kzthesis.provenance import FigureCall, figure_call, files_read
+
+
+def files_read(function: str, *args) -> list[str]:
+    """The data files that one call of a figure function used, as kzthesis.figures records them."""
+    getattr(figures, function)(*args)
+    return [f for f in figures.FIGURE_READS[(function, args)] if f.startswith("data/")]
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -20,7 +27,7 @@ from kzthesis.provenance import FigureCall, figure_call, files_read
     ("from kzthesis import figures\nfigures.assemblies_figure()", FigureCall("assemblies_figure")),
     ("fig = chronology_figure()\nfig", None),            # not a call: no provenance
     ("survey_question_figure(n)", None),                # not a literal argument
-    ("print(3)", None),                                 # not a figure function
+    ("print(3)", FigureCall("print", (3,))),             # a call: the record says whether it drew
     ("figures._bar_chart([], [], [], None, None, '')", None),  # private helper
     ("%matplotlib inline", None),                       # IPython syntax
 ])
@@ -35,22 +42,36 @@ def test_figure_call_names_a_label_and_prints_as_python():
 
 
 def test_files_read_are_recorded_while_drawing_not_declared(monkeypatch):
-    survey = files_read(FigureCall("survey_question_figure", (3,)))
+    survey = files_read("survey_question_figure", 3)
     assert "data/survey_options.csv" in survey and "data/chronology_counts.csv" not in survey
-    assert files_read(FigureCall("chronology_figure")) == (
-        "data/chronology_counts.csv", "data/datapackage.json")
+    assert files_read("chronology_figure") == ["data/chronology_counts.csv", "data/datapackage.json"]
     # A figure function that starts reading another file names it: nothing is declared by hand,
     # and an earlier cached load does not hide the read.
     data.load("ethnic_composition")
-    original = figures.chronology_figure
+    original = figures.chronology_figure.__wrapped__
 
-    def chronology_with_population():
+    @figures.records_reads
+    def chronology_figure():
         data.load("ethnic_composition")
         return original()
 
-    monkeypatch.setattr(figures, "chronology_figure", chronology_with_population)
-    assert files_read(FigureCall("chronology_figure")) == (
-        "data/chronology_counts.csv", "data/datapackage.json", "data/ethnic_composition.csv")
+    monkeypatch.setattr(figures, "chronology_figure", chronology_figure)
+    assert files_read("chronology_figure") == [
+        "data/chronology_counts.csv", "data/datapackage.json", "data/ethnic_composition.csv"]
+
+
+def test_a_figure_whose_reads_were_not_recorded_fails_the_build(project_copy):
+    """A figure drawn by a function that does not record what it used has no provenance: the
+    build says so, naming the figure and the call."""
+    notebook = project_copy / "notebooks" / "population.md"
+    text = notebook.read_text(encoding="utf-8")
+    assert "\nethnic_composition_figure()\n" in text
+    notebook.write_text(text.replace(
+        "\nethnic_composition_figure()\n",
+        "\nethnic_composition_figure.__wrapped__()\n"), encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode != 0
+    assert "no record of the files" in result.output, result.output[-3000:]
 
 
 def test_a_figure_that_no_notebook_draws_fails_the_build(project_copy):

@@ -239,7 +239,7 @@ def html_figures_and_tables() -> tuple[list[str], list]:
         html = html[html.index('<article class="bd-article"'):]
         for caption in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S):
             caption = re.sub(r'<span class="caption-number">.*?</span>', "", caption, flags=re.S)
-            # The provenance legend under a web figure (tools/sphinxext/figure_provenance.py)
+            # The provenance legend under a web figure (book_extensions/provenance.py)
             # is the caption's second paragraph; compare the caption itself.
             caption = re.sub(r'<div class="figure-provenance-legend.*', "", caption, flags=re.S)
             figures.append(text_of(caption))
@@ -438,8 +438,7 @@ def test_copy_outside_git_builds_the_pdf_and_says_so(project_copy):
 def test_build_commit_and_date_come_from_the_build(tmp_path, monkeypatch):
     """The title page's commit: the short hash, marked when the tree differs from it, a note
     outside git; the date: today, or SOURCE_DATE_EPOCH for a reproducible build."""
-    sys.path.insert(0, str(ROOT / "tools" / "latex"))
-    from thesis_latex import build_commit, build_date
+    from book_extensions.latex import build_commit, build_date
 
     assert build_commit(tmp_path) == "unknown (not a git checkout)"
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]

@@ -1,6 +1,6 @@
 """`make check-refs` (tools/refs.py): each problem, seeded one at a time into a copy of the
 project, is reported as `FILE:LINE: KEY: what is wrong`; the formatter keeps the file's style;
-the citation style (kzthesis/bibstyle.py) prints what the thesis's footnotes print."""
+the citation style (book_extensions/citation_style.py) prints what the thesis's footnotes print."""
 
 from __future__ import annotations
 
@@ -325,7 +325,7 @@ def test_the_books_style_keeps_every_capital_without_braces(copy):
                 "  title = {Kazakhstan: Set Independent Inquiry into January Events},")
     assert problems(copy) == []
     entry = pybtex.database.parse_file(str(copy / "references.bib")).entries["hrw2022inquiry"]
-    from kzthesis.bibstyle import render_plain
+    from book_extensions.citation_style import render_plain
     assert "Kazakhstan: Set Independent Inquiry into January Events." in render_plain(entry)
     assert line
 
@@ -481,7 +481,7 @@ def test_format_is_idempotent_and_changes_no_meaning():
     assert refs._meaning(formatted) == refs._meaning(shuffled)
 
 
-# -- the citation style (kzthesis/bibstyle.py) -----------------------------------------------------
+# -- the citation style (book_extensions/citation_style.py) -----------------------------------------------------
 
 def _entries():
     return pybtex.database.parse_file(str(ROOT / "references.bib")).entries
@@ -490,7 +490,7 @@ def _entries():
 def test_the_book_uses_the_thesis_style():
     from pybtex.plugin import find_plugin
 
-    from kzthesis.bibstyle import Style
+    from book_extensions.citation_style import Style
     assert refs.book_style_name(ROOT) == "kzthesis"
     assert find_plugin("pybtex.style.formatting", "kzthesis") is Style
 
@@ -498,7 +498,7 @@ def test_the_book_uses_the_thesis_style():
 def test_every_entry_shows_what_its_footnote_needs():
     """Every real entry renders; title as written, the translation in brackets, the date as day
     month year, the URL, and the language mark exactly for Russian and Kazakh sources."""
-    from kzthesis.bibstyle import render_plain
+    from book_extensions.citation_style import render_plain
     for key, entry in _entries().items():
         text = render_plain(entry)
         fields = entry.fields
@@ -542,14 +542,14 @@ def test_every_entry_shows_what_its_footnote_needs():
      "(Accessed: 16 August 2022)."),
 ])
 def test_entries_render_as_the_thesis_printed_them(key, expected):
-    from kzthesis.bibstyle import render_plain
+    from book_extensions.citation_style import render_plain
     assert render_plain(_entries()[key]) == expected
 
 
 def test_doi_and_missing_fields_never_fail():
     from pybtex.database import Entry
 
-    from kzthesis.bibstyle import render_plain
+    from book_extensions.citation_style import render_plain
     assert render_plain(Entry("misc", fields={"title": "A page"})) == "A page."
     assert render_plain(Entry("misc", fields={"url": "https://example.org/a"})) == \
         "Available at: https://example.org/a."
@@ -562,7 +562,7 @@ def test_readme_example_is_the_real_entry_and_its_real_footnote():
     """README's "Adding a citation" shows an entry of references.bib and what the style prints."""
     import re
 
-    from kzthesis.bibstyle import render_plain
+    from book_extensions.citation_style import render_plain
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Adding a citation"): readme.index("## Layout")]
     example = re.search(r"```bibtex\n(.*?)```", section, re.S).group(1)
@@ -571,23 +571,3 @@ def test_readme_example_is_the_real_entry_and_its_real_footnote():
     key = re.match(r"@\w+\{(\w+),", example).group(1)
     quoted = " ".join(line.lstrip("> ").strip() for line in section.splitlines() if line.strip().startswith(">"))
     assert quoted.replace("*", "") == render_plain(_entries()[key])
-
-
-def test_pages_are_reread_when_the_citation_style_changes(monkeypatch):
-    """kzthesis/sphinx_refs.py: a new style (or new style code) makes Sphinx re-read every page
-    that cites or lists sources, and only then."""
-    from types import SimpleNamespace
-
-    from kzthesis import sphinx_refs
-
-    pages = {name: ROOT / "book" / f"{name}.md" for name in ("chapter1", "bibliography", "about")}
-    env = SimpleNamespace(found_docs=set(pages), doc2path=lambda name: str(pages[name]))
-    app = SimpleNamespace(config=SimpleNamespace(bibtex_default_style="kzthesis"))
-    assert sphinx_refs.outdated(app, env, set(), set(), set()) == ["bibliography", "chapter1"]
-    assert sphinx_refs.outdated(app, env, set(), set(), set()) == []  # nothing changed
-    assert sphinx_refs.outdated(app, env, set(), {"chapter1"}, set()) == []
-    app.config.bibtex_default_style = "plain"
-    assert sphinx_refs.outdated(app, env, set(), {"chapter1"}, set()) == ["bibliography"]
-    app.config.bibtex_default_style = "kzthesis"
-    monkeypatch.setattr(sphinx_refs.inspect, "getsource", lambda module: "edited style code")
-    assert sphinx_refs.outdated(app, env, set(), set(), set()) == ["bibliography", "chapter1"]

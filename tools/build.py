@@ -6,68 +6,107 @@
     python -m tools.build epub     # _build/epub/thesis.epub, checked with epubcheck
 
 Every format is rendered from the same executed notebooks (the jupyter-cache that
-tools/execute_notebooks.py keeps fresh), so a second format executes nothing.
+tools/execute_notebooks.py keeps fresh), so a second format executes nothing. What is out of date
+follows one rule (book_extensions/dependencies.py); this file adds what a run needs to end
+consistent or fail:
+
+* one build at a time per checkout (a lock; a second build waits for the first);
+* a run that did not succeed (an error, a warning, SIGINT or SIGTERM) makes the next run read
+  every page again (Sphinx's fresh environment), so a fault fails again until it is fixed;
+* no process outlives the build; after a successful HTML build, `_build/html` holds only files
+  that its pages use;
+* an error is a short message; the traceback goes to `_build/build-error.log`.
+
 Only `_build/` is written: sources, data and references.bib are read, never changed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from tools import execute_notebooks
 
 ROOT = execute_notebooks.ROOT
-LATEX_DIR = ROOT / "_build" / "latex"
-EPUB_DIR = ROOT / "_build" / "epub"
+BUILD = ROOT / "_build"
+LATEX_DIR = BUILD / "latex"
+EPUB_DIR = BUILD / "epub"
+HTML_DIR = BUILD / "html"
 PDF_NAME = "thesis"
+# Present while a run is under way, and left behind by a run that did not succeed.
+UNFINISHED = BUILD / ".unfinished"
+LOCK = BUILD / ".lock"
+ERROR_LOG = BUILD / "build-error.log"
 
-# What `jupyter-book build` is asked for, per target.
-BUILDERS = {
-    "html": ["--builder", "html"],
-    "latex": ["--builder", "latex"],
-    "pdf": ["--builder", "latex"],
-    "epub": ["--builder", "custom", "--custom-builder", "epub"],
-}
-
-
-STRUCTURE_FILES = ("_toc.yml", "_config.yml")
-
-
-def structure_digest() -> str:
-    digest = hashlib.sha256()
-    for name in STRUCTURE_FILES:
-        digest.update((ROOT / name).read_bytes())
-    return digest.hexdigest()
+# Sphinx builder and output folder per target.
+TARGETS = {"html": ("html", HTML_DIR), "latex": ("latex", LATEX_DIR), "pdf": ("latex", LATEX_DIR),
+           "epub": ("epub", EPUB_DIR)}
+# Folders of the HTML output whose files are only there because a page uses them.
+SWEPT = ("_images", "_downloads", "_static/tippy")
 
 
-def jupyter_book(target: str) -> int:
-    command = ["build", str(ROOT), *BUILDERS[target], "--warningiserror", "--keep-going"]
-    # Sphinx rewrites only changed pages, so after an edit of the table of contents or the
-    # configuration the other pages would keep a stale sidebar: rebuild them all then.
-    stamp = ROOT / "_build" / f".structure-{BUILDERS[target][-1]}"
-    current = structure_digest()
-    if not stamp.exists() or stamp.read_text() != current:
-        command.append("--all")
-    # In this process, not a new one: the libraries that the notebook step imported (myst-nb,
-    # jupyter-cache, nbformat) serve Sphinx too, which halves the time of a no-change rebuild.
-    from jupyter_book.cli.main import main as jupyter_book_cli
+class BuildFailed(RuntimeError):
+    """The message says what is wrong and where; nothing more needs to be printed."""
 
+
+@contextmanager
+def exclusive_build():
+    """Serialise builds of one checkout: two at once would write the same files."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            print(f"waiting for the build already running in this checkout "
+                  f"(pid {lock.read().strip() or 'unknown'}) to finish…", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+def sphinx(target: str, fresh: bool) -> int:
+    """Jupyter Book's Sphinx build, in this process: the libraries that the notebook step
+    imported (myst-nb, jupyter-cache, nbformat) serve Sphinx too."""
+    from jupyter_book.sphinx import build_sphinx
+
+    builder, outdir = TARGETS[target]
     os.chdir(ROOT)
-    try:
-        jupyter_book_cli.main(command, standalone_mode=False)
-        status = 0
-    except SystemExit as exit_:
-        status = exit_.code if isinstance(exit_.code, int) else 1
-    if status == 0:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(current)
-    return status
+    result = build_sphinx(ROOT, outdir, use_external_toc=True, noconfig=True,
+                          path_config=str(ROOT / "_config.yml"),
+                          confoverrides={"external_toc_path": (ROOT / "_toc.yml").as_posix(),
+                                         "latex_individualpages": False},
+                          builder=builder, warningiserror=True, keep_going=True, freshenv=fresh)
+    return result if isinstance(result, int) else 1
+
+
+def sweep_html() -> list[Path]:
+    """Remove from `_build/html` the images, downloads and preview scripts that no page uses any
+    more (Sphinx and sphinx-tippy add files but never remove them)."""
+    pages = [p for p in HTML_DIR.rglob("*.html")]
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in pages)
+    removed = []
+    for folder in SWEPT:
+        for path in sorted((HTML_DIR / folder).rglob("*")):
+            if path.is_file() and path.relative_to(HTML_DIR / folder).as_posix() not in text:
+                path.unlink()
+                removed.append(path)
+    for folder in SWEPT:  # empty folders left behind
+        for path in sorted((HTML_DIR / folder).rglob("*"), reverse=True):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return removed
 
 
 def latex_log_problems(log: str) -> list[str]:
@@ -85,31 +124,30 @@ def latex_log_problems(log: str) -> list[str]:
     return sorted(set(problems), key=problems.index)
 
 
-def latex_to_pdf() -> int:
+def latex_to_pdf() -> None:
     """`_build/latex/thesis.tex` → `thesis.pdf` with latexmk and XeLaTeX (as many runs as the
-    contents, lists and cross-references need)."""
+    contents, lists and cross-references need). A failed or incomplete PDF is removed."""
     if shutil.which("latexmk") is None or shutil.which("xelatex") is None:
-        print("error: latexmk and xelatex are missing: run `tools/debian-packages.sh pdf` "
-              "(or `make pdf`, which does)", file=sys.stderr)
-        return 1
-    tex = f"{PDF_NAME}.tex"
+        raise BuildFailed("latexmk and xelatex are missing: run `tools/debian-packages.sh pdf` "
+                          "(or `make pdf`, which does)")
+    pdf = LATEX_DIR / f"{PDF_NAME}.pdf"
     status = subprocess.call(["latexmk", "-xelatex", "-interaction=nonstopmode", "-halt-on-error",
-                              "-file-line-error", tex], cwd=LATEX_DIR, stdout=subprocess.DEVNULL)
+                              "-file-line-error", f"{PDF_NAME}.tex"], cwd=LATEX_DIR,
+                             stdout=subprocess.DEVNULL)
     log_path = LATEX_DIR / f"{PDF_NAME}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
     if status != 0:
+        pdf.unlink(missing_ok=True)
         errors = [line for line in log.splitlines() if re.match(r"^(\./|!)", line) and "error" in line.lower()
                   or line.startswith("!")]
-        print("error: XeLaTeX failed on _build/latex/thesis.tex:\n  " + "\n  ".join(errors[:20] or
-              [f"see {log_path.relative_to(ROOT)}"]), file=sys.stderr)
-        return status
+        raise BuildFailed("XeLaTeX failed on _build/latex/thesis.tex:\n  " + "\n  ".join(
+            errors[:20] or [f"see {log_path.relative_to(ROOT)}"]))
     problems = latex_log_problems(log)
     if problems:
-        print("error: the PDF was made but is incomplete (_build/latex/thesis.log):\n  "
-              + "\n  ".join(problems[:40]), file=sys.stderr)
-        return 1
-    print(f"PDF: {(LATEX_DIR / (PDF_NAME + '.pdf')).relative_to(ROOT)}")
-    return 0
+        pdf.unlink(missing_ok=True)
+        raise BuildFailed("the PDF would be incomplete (_build/latex/thesis.log):\n  "
+                          + "\n  ".join(problems[:40]))
+    print(f"PDF: {pdf.relative_to(ROOT)}")
 
 
 def epubcheck_command() -> list[str] | None:
@@ -124,48 +162,69 @@ def epubcheck_command() -> list[str] | None:
     return [found]
 
 
-def epubcheck() -> int:
+def epubcheck() -> None:
     epub = EPUB_DIR / f"{PDF_NAME}.epub"
     if not epub.exists():
-        print(f"error: the EPUB builder wrote no {epub.relative_to(ROOT)}", file=sys.stderr)
-        return 1
+        raise BuildFailed(f"the EPUB builder wrote no {epub.relative_to(ROOT)}")
     command = epubcheck_command()
     if command is None:
-        print("error: epubcheck is missing: run `tools/debian-packages.sh epub` "
-              "(or `make epub`, which does)", file=sys.stderr)
-        return 1
-    status = subprocess.call([*command, str(epub)])
-    if status == 0:
-        print(f"EPUB: {epub.relative_to(ROOT)} (epubcheck: no errors)")
-    else:
-        print(f"error: epubcheck found errors in {epub.relative_to(ROOT)} (see above)", file=sys.stderr)
-    return status
+        raise BuildFailed("epubcheck is missing: run `tools/debian-packages.sh epub` "
+                          "(or `make epub`, which does)")
+    if subprocess.call([*command, str(epub)]) != 0:
+        raise BuildFailed(f"epubcheck found errors in {epub.relative_to(ROOT)} (see above)")
+    print(f"EPUB: {epub.relative_to(ROOT)} (epubcheck: no errors)")
 
 
-def main(argv: list[str]) -> int:
-    target = argv[0] if argv else "html"
-    if target not in BUILDERS:
-        print(f"error: unknown target {target!r} (one of: {', '.join(BUILDERS)})", file=sys.stderr)
-        return 2
+def build(target: str) -> None:
+    fresh = UNFINISHED.exists()
+    if fresh:
+        print("the last build did not finish: every page is read again", flush=True)
+    UNFINISHED.touch()
     try:
         execute_notebooks.run()
     except execute_notebooks.NotebookFailed as error:
-        print(f"error: a notebook failed, the book was not built:\n{error}", file=sys.stderr)
-        return 1
+        raise BuildFailed(f"a notebook failed, the book was not built:\n{error}") from None
     if target == "epub":
         # The EPUB packs every file of its folder: start empty (a previous run leaves the book
         # and sphinx-external-toc's redirect page there).
         shutil.rmtree(EPUB_DIR, ignore_errors=True)
-    status = jupyter_book(target)
-    if status != 0:
-        print(f"error: the {target} build failed (see the messages above, which name the file)",
-              file=sys.stderr)
-        return status
+    if sphinx(target, fresh) != 0:
+        raise BuildFailed(f"the {target} build failed (the messages above name the file)")
+    if target == "html":
+        sweep_html()
     if target == "pdf":
-        return latex_to_pdf()
+        latex_to_pdf()
     if target == "epub":
-        return epubcheck()
-    return 0
+        epubcheck()
+    UNFINISHED.unlink()
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str]) -> int:
+    target = argv[0] if argv else "html"
+    if target not in TARGETS:
+        print(f"error: unknown target {target!r} (one of: {', '.join(TARGETS)})", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with exclusive_build():
+            build(target)
+        return 0
+    except BuildFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        execute_notebooks.stop_children()
+        print("interrupted: the next build reads every page again", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - a short message; the traceback to the log
+        ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"error: {type(error).__name__}: {error}\n(the traceback is in "
+              f"{ERROR_LOG.relative_to(ROOT)})", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,24 +2,19 @@
 
 myst-nb in `cache` mode re-executes a notebook only when its code cells change (jupyter-cache
 hashes code, not the files the code reads), so alone it would serve stale figures after an edit
-of data/. This step runs first and keeps the same cache honest:
+of data/. This step runs first and keeps the same cache honest, by one rule: a cached notebook
+is reused only if every file it used during its last execution (data files, datapackage.json,
+modules of `kzthesis`, edition notes) still has the same content. Otherwise it is executed here,
+several at once, and stored in the cache with the record of what it used
+(`book_extensions.records`), which Sphinx then reads to re-read exactly the pages that changed.
 
-* it reads each notebook of the table of contents exactly as myst-nb does and looks it up in the
-  jupyter-cache that myst-nb uses;
-* a cached notebook is reused only if every file it read during its last execution (data files,
-  datapackage.json, modules of the `kzthesis` package) still has the same content;
-* otherwise (new code, changed data or package, never executed) it is executed here, several at
-  once, and stored in the cache together with the list of files it read. Sphinx then finds every
-  notebook cached and executes nothing.
-
-The files a notebook read are reported by a probe cell appended to the notebook for execution
-only (never cached or shown): `kzthesis.data.FILES_READ` and the package modules imported.
+What a notebook used is reported by `kzthesis.execution_record()`, called by a cell appended
+for execution only (never cached or shown).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -31,32 +26,19 @@ from pathlib import Path
 
 import nbformat
 import yaml
-from jupyter_cache import get_cache
-from jupyter_cache.base import CacheBundleIn
-from jupyter_cache.executors.utils import single_nb_execution
-from myst_nb.core.read import read_myst_markdown_notebook
-from myst_parser.config.main import MdParserConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE_DIR = ROOT / "_build" / ".jupyter_cache"
-REPORT = ROOT / "_build" / "execution-report.json"
+from book_extensions import ROOT, records
+
+REPORT = ROOT / "_build" / "execution-report.json"  # a log for people and tests; never read back
 TIMEOUT_SECONDS = 300
-RECORD_KEY = "kzthesis"
-
-PROBE = """\
-import json as _json, sys as _sys
-_data = _sys.modules.get("kzthesis.data")
-print(_json.dumps({
-    "files": sorted(getattr(_data, "FILES_READ", ())),
-    "modules": sorted(m.__file__ for n, m in list(_sys.modules.items())
-                      if n.split(".")[0] == "kzthesis" and getattr(m, "__file__", None)),
-}))
-"""
+PROBE = "import json, kzthesis\nprint(json.dumps(kzthesis.execution_record()))"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Distinct failures shown before "and N more": a broken file must not print thousands of lines.
+MAX_SHOWN = 20
 
 
 class NotebookFailed(RuntimeError):
-    """A cell raised; the message names the file, line and error."""
+    """A cell raised, or the data are invalid; the message names the file, line and error."""
 
 
 @dataclass
@@ -68,7 +50,8 @@ class Outcome:
 
 
 def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
-    """Every page of the table of contents, in order."""
+    """Every page of the table of contents, in order; a clear error for an entry that names no
+    file or two (a `.ipynb` saved beside its `.md`)."""
     toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
     found: list[str] = []
 
@@ -76,7 +59,7 @@ def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
         if isinstance(node, dict):
             for key in ("root", "file"):
                 if key in node:
-                    found.append(node[key])
+                    found.append(str(node[key]))
             for value in node.values():
                 if isinstance(value, (list, dict)):
                     walk(value)
@@ -85,46 +68,32 @@ def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
                 walk(item)
 
     walk(toc)
-    return [ROOT / (f if Path(f).suffix else f + ".md") for f in found]
-
-
-def is_notebook(path: Path) -> bool:
-    """A MyST page is a notebook when its front matter names a kernel (as myst-nb decides)."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return False
-    front = text.split("---", 2)[1]
-    return "kernelspec" in (yaml.safe_load(front) or {})
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), MdParserConfig(),
-                                       add_source_map=True, path=path)
-
-
-def file_digest(paths: list[str]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(paths):
-        path = ROOT / name
-        digest.update(name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.exists() else b"missing")
-    return digest.hexdigest()
+    pages = []
+    for entry in found:
+        base = ROOT / entry
+        candidates = [base] if base.suffix else [base.with_name(base.name + s) for s in (".md", ".ipynb")]
+        existing = [p for p in candidates if p.is_file()]
+        shown = " and ".join(p.relative_to(ROOT).as_posix() for p in existing)
+        if not existing:
+            raise NotebookFailed(f"_toc.yml: the entry '{entry}' names no file "
+                                 f"(looked for {entry}.md and {entry}.ipynb)")
+        if len(existing) > 1:
+            raise NotebookFailed(f"_toc.yml: the entry '{entry}' matches two files, {shown}: the "
+                                 f".md is the page's source; remove the other (JupyterLab opens "
+                                 f"the .md as a notebook)")
+        pages.append(existing[0])
+    return pages
 
 
 def staleness(cache, path: Path) -> str | None:
     """Why `path` must be executed, or None when its cached outputs are still valid."""
-    try:
-        record = cache.match_cache_notebook(read_notebook(path))
-    except KeyError:
+    cached, record = records.lookup(cache, path)
+    if cached is None:
         return "code changed or never executed"
-    tracked = (record.data or {}).get(RECORD_KEY)
-    if not tracked:
+    if record is None:
         return "executed without dependency tracking"
-    if file_digest(tracked["reads"]) != tracked["digest"]:
-        changed = [name for name in tracked["reads"]
-                   if file_digest([name]) != tracked["per_file"].get(name)]
-        return "changed: " + ", ".join(changed)
-    return None
+    changed = record.changed(ROOT)
+    return "changed: " + ", ".join(changed) if changed else None
 
 
 def _failure_message(path: Path, nb, exc_string: str) -> str:
@@ -148,13 +117,16 @@ def _failure_message(path: Path, nb, exc_string: str) -> str:
                 if start is not None:
                     line = start + 1 - offset + int(within[0]) - 1
             return f"{rel}, line {line}: {output['ename']}: {ANSI.sub('', output['evalue'])}"
-    return f"{rel}: execution failed: {ANSI.sub('', exc_string).strip().splitlines()[-1:]}"
+    last = ANSI.sub("", exc_string or "").strip().splitlines()[-1:] or ["no error message"]
+    return f"{rel}: execution failed: {last[0]}"
 
 
 def execute(path_text: str) -> tuple[dict, float, dict]:
-    """Run one notebook (in a worker process); returns (executed nb, seconds, reads)."""
+    """Run one notebook (in a worker process); returns (executed nb, seconds, what it used)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
     path = Path(path_text)
-    nb = read_notebook(path)
+    nb = records.read_notebook(path)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
     # every start would drown the build's own messages.
@@ -165,61 +137,116 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
         raise NotebookFailed(_failure_message(path, nb, result.exc_string))
     probe = nb.cells.pop()
     text = "".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout")
-    reads = json.loads(text.strip().splitlines()[-1])
-    return nb, result.time, reads
+    used = json.loads(text.strip().splitlines()[-1])
+    return nb, result.time, used
 
 
-def _repo_paths(reads: dict) -> list[str]:
-    names = set(reads["files"])
-    for module in reads["modules"]:
+def _record(used: dict) -> records.NotebookRecord:
+    names = set(used["files"])
+    for module in used["modules"]:
         try:
             names.add(Path(module).resolve().relative_to(ROOT).as_posix())
-        except ValueError:
+        except ValueError:  # a module outside the repository (an installed copy): not tracked
             pass
-    return sorted(names)
+    reads = sorted(names)
+    return records.NotebookRecord(reads, {n: records.file_digest(ROOT / n) for n in reads},
+                                  used["figures"])
+
+
+def summarise(messages: list[str]) -> str:
+    """Each distinct failure once (several notebooks reading one bad file fail alike), capped."""
+    distinct = list(dict.fromkeys(line for message in messages for line in message.splitlines()))
+    shown = distinct[:MAX_SHOWN]
+    if len(distinct) > MAX_SHOWN:
+        shown.append(f"… and {len(distinct) - MAX_SHOWN} more")
+    return "\n".join(shown)
+
+
+def validate_data() -> None:
+    """Validate the data package once, in this process, before any kernel reads it: an invalid
+    file is reported once (not by every notebook that reads it), and kernels skip validation of
+    content validated here (kzthesis.data.VALIDATION_CACHE)."""
+    from kzthesis import data
+
+    os.environ[data.VALIDATION_CACHE] = str(ROOT / "_build" / ".data-validated")
+    try:
+        problems = data.validate_all()
+    except data.DataError as error:  # the description itself cannot be read
+        raise NotebookFailed(str(error)) from None
+    if problems:
+        raise NotebookFailed(summarise([f"{p}" for p in problems]))
+    data.remember_valid()
+
+
+def stop_children() -> None:
+    """End every process this build started (pool workers and the kernels they started in
+    sessions of their own), so that no worker outlives an interrupted build."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for child in alive:
+        child.kill()
 
 
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
     # Kernels import the package of *this* checkout, even if another one is installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    # Kernels share one record of data-package contents already validated (kzthesis.data).
-    os.environ["KZTHESIS_VALIDATION_CACHE"] = str(ROOT / "_build" / ".data-validated")
-    paths = [p for p in (paths or toc_files()) if p.suffix == ".md" and is_notebook(p)]
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    cache = get_cache(str(CACHE_DIR))
+    paths = [p for p in (paths or toc_files()) if p.suffix == ".md"
+             and records.is_notebook(p.read_text(encoding="utf-8"))]
+    from jupyter_cache import get_cache
+
+    cache_dir = records.cache_path(ROOT)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache = get_cache(str(cache_dir))
     todo = [(p, reason) for p in paths if (reason := staleness(cache, p))]
     outcomes: list[Outcome] = []
     failures: list[str] = []
-    jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(execute, str(p)): (p, reason) for p, reason in todo}
-        for future, (path, reason) in futures.items():
-            rel = path.relative_to(ROOT).as_posix()
-            try:
-                nb, seconds, reads = future.result()
-            except NotebookFailed as error:
-                failures.append(str(error))
-                continue
-            tracked_files = _repo_paths(reads)
-            data = {"execution_seconds": seconds,
-                    RECORD_KEY: {"reads": tracked_files, "digest": file_digest(tracked_files),
-                                 "per_file": {n: file_digest([n]) for n in tracked_files}}}
-            cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data=data),
-                                        check_validity=False, overwrite=True)
-            outcomes.append(Outcome(rel, reason, seconds, tracked_files))
-            if verbose:
-                print(f"executed {rel} in {seconds:.1f} s ({reason})", flush=True)
+    if todo:
+        validate_data()
+        pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1))
+        try:
+            futures = {pool.submit(execute, str(p)): (p, reason) for p, reason in todo}
+            for future, (path, reason) in futures.items():
+                rel = path.relative_to(ROOT).as_posix()
+                try:
+                    nb, seconds, used = future.result()
+                except NotebookFailed as error:
+                    failures.append(str(error))
+                    continue
+                record = _record(used)
+                cache.cache_notebook_bundle(
+                    records_bundle(nb, path, record, seconds), check_validity=False, overwrite=True)
+                outcomes.append(Outcome(rel, reason, seconds, record.reads))
+                if verbose:
+                    print(f"executed {rel} in {seconds:.1f} s ({reason})", flush=True)
+        except BaseException:
+            stop_children()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({
         "notebooks": len(paths), "executed": [o.__dict__ for o in outcomes],
         "wall_seconds": time.perf_counter() - started, "failures": failures}, indent=1))
     if failures:
-        raise NotebookFailed("\n".join(failures))
+        raise NotebookFailed(summarise(failures))
     if verbose:
         print(f"notebooks: {len(paths)}, executed: {len(outcomes)}, "
               f"reused from cache: {len(paths) - len(todo)}", flush=True)
     return outcomes
+
+
+def records_bundle(nb, path: Path, record: records.NotebookRecord, seconds: float):
+    from jupyter_cache.base import CacheBundleIn
+
+    return CacheBundleIn(nb, str(path), data={"execution_seconds": seconds, **record.as_data()})
 
 
 def main(argv: list[str] | None = None) -> int:

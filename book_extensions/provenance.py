@@ -4,9 +4,10 @@
     from data/datapackage.json, data/survey_options.csv and data/survey_sample.csv.
 
 * The figure call comes from the source: the code cell whose `mystnb.figure.name` is the figure's
-  label ends with a call of a `kzthesis.figures` function (`kzthesis.provenance.figure_call`).
-* The data files are those that drawing the figure reads, recorded by `kzthesis.data` while the
-  build draws it once more (`kzthesis.provenance.files_read`): never typed by hand.
+  label ends with a call of a figure function (`figure_call`).
+* The data files are those that the call used when the notebook last executed, recorded by
+  `kzthesis.figures` and stored with the executed notebook (`records`): never typed by hand,
+  and nothing is drawn again here.
 * The link goes to the code cell of a notebook in `notebooks/` that makes the same call; each such
   cell gets the label `drawn-<call>` (e.g. `drawn-survey-question-figure-3`), and the line is a
   cross-reference to it, so Sphinx resolves it (and says so when it cannot).
@@ -18,6 +19,8 @@ drop it.
 
 from __future__ import annotations
 
+import ast
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,8 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+
+from .dependencies import page_record
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +64,47 @@ def figure_cells(path: Path) -> dict[str, str]:
     return cells
 
 
-_files_read_cache: dict[str, tuple[str, ...]] = {}
+@dataclass(frozen=True)
+class FigureCall:
+    """A call of a figure function with literal arguments, e.g. ``survey_question_figure(3)``."""
+
+    function: str
+    args: tuple = ()
+
+    def __str__(self) -> str:
+        return f"{self.function}({', '.join(repr(a) for a in self.args)})"
+
+    @property
+    def slug(self) -> str:
+        """A name usable as a label or HTML id: ``survey-question-figure-3``."""
+        parts = [self.function, *map(str, self.args)]
+        return "-".join(p.replace("_", "-").lower() for p in parts)
 
 
-def _files_read(call) -> tuple[str, ...]:
-    key = str(call)
-    if key not in _files_read_cache:
-        from kzthesis.provenance import files_read
-
-        _files_read_cache[key] = files_read(call)
-    return _files_read_cache[key]
+def figure_call(source: str) -> FigureCall | None:
+    """The call that the code cell `source` ends with (the expression Jupyter displays), as
+    ``f(...)`` or ``figures.f(...)`` with literal arguments; None for anything else."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython syntax (magics): not a figure cell of this book
+        return None
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return None
+    call = tree.body[-1].value
+    if not isinstance(call, ast.Call) or call.keywords:
+        return None
+    if isinstance(call.func, ast.Name):
+        name = call.func.id
+    elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
+            and call.func.value.id == "figures":
+        name = call.func.attr
+    else:
+        return None
+    try:
+        args = tuple(ast.literal_eval(arg) for arg in call.args)
+    except ValueError:
+        return None
+    return None if name.startswith("_") else FigureCall(name, args)
 
 
 def _section_title(node: nodes.Node) -> str | None:
@@ -90,8 +126,6 @@ class CollectFigureProvenance(SphinxTransform):
         figures = [f for f in self.document.findall(nodes.figure) if f["ids"]]
         if not figures:
             return
-        from kzthesis.provenance import figure_call
-
         docname = self.env.docname
         cells = figure_cells(Path(self.env.doc2path(docname)))
         is_notebook = docname.startswith(tuple(self.config.figure_provenance_notebooks))
@@ -106,12 +140,14 @@ class CollectFigureProvenance(SphinxTransform):
                                "ending with a call of a kzthesis.figures function", label,
                                location=figure, type="provenance", subtype="call")
                 continue
-            try:
-                files = _files_read(call)
-            except Exception as error:  # noqa: BLE001 - reported, the build fails with -W
-                logger.warning("figure %r: drawing %s to record the files it reads failed: %s",
-                               label, call, error, location=figure, type="provenance")
+            record = page_record(self.env)
+            files = record.figure_files(call.function, call.args) if record else None
+            if files is None:
+                logger.warning("figure %r: no record of the files %s used; draw it with a "
+                               "function of kzthesis.figures (they record their reads)",
+                               label, call, location=figure, type="provenance", subtype="call")
                 continue
+            files = [f for f in files if f.startswith("data/")]
             figure += figure_provenance(call=str(call), slug=call.slug, files=list(files))
             if not is_notebook:
                 continue
@@ -195,7 +231,7 @@ def merge(app: Sphinx, env, docnames, other) -> None:
         {s: w for s, w in getattr(other, ENV_KEY, {}).items() if w["docname"] in docnames})
 
 
-def setup(app: Sphinx) -> dict[str, Any]:
+def setup(app: Sphinx) -> None:
     app.add_config_value("figure_provenance_notebooks", ["notebooks/"], "env", [list])
     app.add_node(figure_provenance, **{f: (_skip, None) for f in
                                        ("html", "latex", "text", "man", "texinfo")})
@@ -203,5 +239,3 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_post_transform(WriteFigureProvenance)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}

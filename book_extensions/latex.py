@@ -1,9 +1,8 @@
-"""Sphinx extension: the thesis as a LaTeX book (`make pdf`), and the EPUB's metadata.
+"""The thesis as a LaTeX book (`make pdf`), and the EPUB's metadata.
 
-Loaded by _config.yml (`sphinx: local_extensions` puts this folder on the path); it changes
-nothing in the HTML build. For the LaTeX builder it:
+It changes nothing in the HTML build. For the LaTeX builder it:
 
-* defines `\\thesisbuilddate` and `\\thesiscommit` for the title page (tools/latex/thesis.sty)
+* defines `\\thesisbuilddate` and `\\thesiscommit` for the title page (thesis.sty beside this file)
   from the build itself: today's date (or SOURCE_DATE_EPOCH) and the short git commit, marked
   when the working tree has uncommitted changes, or a note when the copy is not a git checkout;
   and the PDF's language (/Lang) from Sphinx's `language`;
@@ -18,7 +17,7 @@ nothing in the HTML build. For the LaTeX builder it:
 * keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
 * lays out the tables that are too wide for the page at their natural width (TableWidths);
 * calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
-The EPUB's fixes are in thesis_epub.py, which this extension loads.
+The EPUB's fixes are in epub.py.
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ def on_builder_inited(app: Sphinx) -> None:
     figures_called_figure(app)
     context = app.builder.context
     context["preamble"] = context.get("preamble", "") + (
-        "\n% From the build (tools/latex/thesis_latex.py)\n"
+        "\n% From the build (book_extensions/latex.py)\n"
         f"\\newcommand{{\\thesisbuilddate}}{{{latex_escape(build_date())}}}\n"
         f"\\newcommand{{\\thesiscommit}}{{{latex_escape(build_commit(root))}}}\n"
         f"\\hypersetup{{pdflang={{{latex_escape(app.config.language or 'en')}}}}}\n")
@@ -455,14 +454,13 @@ class PlaceBibliography(SphinxPostTransform):
             marker.parent.remove(marker)
 
 
-def setup(app: Sphinx) -> dict:
+def setup(app: Sphinx) -> None:
     # Read only when the LaTeX document is written: no effect on the environment or on HTML.
     app.add_config_value("thesis_latex_front_matter", [], "", list)
     app.add_config_value("thesis_latex_contents_after", None, "", (str, type(None)))
     app.add_config_value("thesis_latex_appendix_parts", [], "", list)
     app.add_config_value("thesis_latex_preface_title", "Preface", "", str)
     app.add_node(bibliography_here)
-    app.setup_extension("thesis_epub")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.add_post_transform(ThesisStructure)
@@ -470,4 +468,3 @@ def setup(app: Sphinx) -> dict:
     app.add_post_transform(TableWidths)
     app.add_post_transform(MarkBibliography)
     app.add_post_transform(PlaceBibliography)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

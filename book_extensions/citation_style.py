@@ -2,7 +2,7 @@
 
 sphinxcontrib-bibtex formats every `{footcite}` footnote and the bibliography page with the
 pybtex style named by `bibtex_default_style` in `_config.yml`. This one is registered as
-`kzthesis` (entry point in `pyproject.toml`, group `pybtex.style.formatting`) and renders an
+`kzthesis` by `setup` below (pybtex's plugin registry) and renders an
 entry as the thesis wrote its footnotes, in this order:
 
     author (or editors). Title [English translation]. Source, volume(number), pages, date.
@@ -16,7 +16,7 @@ entry as the thesis wrote its footnotes, in this order:
   none (several sources have no date on purpose) and never fails;
 - the same rich text goes to HTML and to LaTeX, so the PDF footnotes say the same.
 
-`python -m kzthesis.bibstyle KEY...` prints entries as plain text, to try the style.
+`python -m book_extensions.citation_style KEY...` prints entries as plain text, to try the style.
 """
 
 from __future__ import annotations
@@ -251,12 +251,23 @@ def render_plain(entry, style: Style | None = None) -> str:
 def _main(argv: list[str]) -> int:
     import pybtex.database
 
-    from kzthesis import ROOT
+    from book_extensions import ROOT
 
     entries = pybtex.database.parse_file(str(ROOT / "references.bib")).entries
     for key in argv or list(entries):
         print(f"{key}: {render_plain(entries[key])}")
     return 0
+
+
+STYLE_NAME = "kzthesis"
+
+
+def setup(app) -> None:
+    """Register the style with pybtex before sphinxcontrib-bibtex looks it up by name."""
+    from pybtex.plugin import register_plugin
+
+    register_plugin("pybtex.style.formatting", STYLE_NAME, Style, force=True)
+    app.setup_extension("sphinxcontrib.bibtex")
 
 
 if __name__ == "__main__":

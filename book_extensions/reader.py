@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,7 @@ def refuse_remote_assets(app: Sphinx, pagename: str, templatename: str, context:
     remote += REMOTE_IN_BODY.findall(context.get("body", ""))
     for url in remote:
         logger.warning("page %s would load %s from another host: serve it from the book "
-                       "(see tools/sphinxext/reader_features.py)", pagename, url,
+                       "(see book_extensions/reader.py)", pagename, url,
                        type="reader", subtype="remote")
 
 
@@ -107,27 +106,10 @@ def depart_citation(self, node: nodes.citation) -> None:
         self.body.append("</div>\n")
 
 
-def digest(paths) -> str:
-    hashed = hashlib.sha256()
-    for path in sorted(paths):
-        if path.is_file() and "__pycache__" not in path.parts:
-            hashed.update(path.name.encode() + path.read_bytes())
-    return hashed.hexdigest()
-
-
-def setup(app: Sphinx) -> dict[str, Any]:
-    # Sphinx does not notice a change of an extension's code, nor of a style sheet or script
-    # alone (it copies static files only when some page is written): these digests, as config
-    # values, make it re-read every page when this folder's Python changes ("env"), and
-    # re-write every page, copying the static files, when a static file or template changes
-    # ("html"), as it does when _config.yml changes.
-    here = Path(__file__).resolve().parent
-    app.add_config_value("book_extensions_digest", digest(here.glob("*.py")), "env")
-    app.add_config_value("book_assets_digest",
-                         digest([*STATIC.rglob("*"), *TEMPLATES.rglob("*"),
-                                 *Path(app.srcdir, "_static").rglob("*")]), "html")
+def setup(app: Sphinx) -> None:
+    # A change of these extensions, the templates or the style sheets re-reads (and so
+    # re-writes) every page: dependencies.py.
     app.connect("config-inited", add_paths)
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.connect("html-page-context", add_notebook_download, priority=500)
     app.connect("html-page-context", refuse_remote_assets, priority=900)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,4 +1,4 @@
-"""Sphinx extension (loaded by thesis_latex): what Sphinx's EPUB 3 builder needs to produce an
+"""What Sphinx's EPUB 3 builder needs to produce an
 EPUB that passes epubcheck. Nothing changes in the other builds.
 
 * Matplotlib writes SVG with a DOCTYPE that names the external SVG 1.1 DTD, which EPUB 3
@@ -64,7 +64,6 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
                             if not Path(str(getattr(css, "filename", css))).name.startswith("mystnb.")]
 
 
-def setup(app: Sphinx) -> dict:
+def setup(app: Sphinx) -> None:
     app.connect("builder-inited", on_builder_inited)
     app.connect("html-page-context", on_html_page_context)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,29 @@
+"""This edition's Sphinx, docutils, LaTeX, EPUB and pybtex plugins, registered once in
+_config.yml as the single extension `book_extensions`.
+
+* `dependencies`: the one rule for what is out of date — a page is re-read when a file it
+  depends on changes (its notebook's recorded reads, the configuration, these extensions);
+* `citation_style`: the thesis's footnote style (a pybtex formatting style);
+* `provenance`: the line under every figure naming the call that draws it and the files it read;
+* `reader`: reader features of the HTML book;
+* `latex`: the PDF's thesis structure (with `thesis.sty`); `epub`: what the EPUB needs.
+
+`kzthesis` holds what chapters and notebooks import; nothing here is imported by them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+MODULES = ("dependencies", "citation_style", "provenance", "reader", "latex", "epub")
+
+
+def setup(app):
+    from importlib import import_module
+
+    for name in MODULES:
+        import_module(f"{__name__}.{name}").setup(app)
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,77 @@
+"""The one rule for what is out of date: a page is re-read when a file it depends on changed.
+
+Sphinx re-reads a page when its source or a file registered with `env.note_dependency` is newer
+than the page's last reading. Each page registers:
+
+* the files its notebook used when it last executed (data files, `kzthesis` modules, edition
+  notes), from the record that `tools/execute_notebooks.py` stored in the jupyter-cache: a data
+  edit re-executes the notebook and re-reads the page, with nothing else to remember;
+* the inputs every page is rendered with: `_config.yml`, `_toc.yml` (the sidebar of every page),
+  `_static/` and every file of `book_extensions` (templates, style sheets, the citation style,
+  these extensions).
+
+A build that fails or is interrupted leaves nothing to trust: `tools/build.py` then makes the
+next run read every page again, so a fault fails again until it is fixed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.util import logging
+
+from . import HERE, records
+
+logger = logging.getLogger(__name__)
+
+RECORD = "book_extensions_notebook_record"  # env.temp_data key: the page's NotebookRecord
+
+
+def rendering_inputs(root: Path) -> list[Path]:
+    """The files every page of the book is rendered with."""
+    files = [root / "_config.yml", root / "_toc.yml"]
+    for folder in (HERE, root / "_static"):
+        files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return files
+
+
+class _BuildState:
+    """Looked up once per build: the rendering inputs and the jupyter-cache."""
+
+    def __init__(self, root: Path):
+        from jupyter_cache import get_cache
+
+        self.inputs = rendering_inputs(root)
+        self.cache = get_cache(str(records.cache_path(root)))
+
+
+def start(app) -> None:
+    app.book_dependencies = _BuildState(Path(app.srcdir))
+
+
+def note_dependencies(app, docname: str, source: list[str]) -> None:
+    env = app.env
+    root = Path(app.srcdir)
+    state = app.book_dependencies
+    for path in state.inputs:
+        env.note_dependency(str(path))
+    if not records.is_notebook(source[0]):
+        return
+    _, record = records.lookup(state.cache, Path(env.doc2path(docname)), source[0])
+    if record is None:
+        logger.info("%s: not executed by tools/execute_notebooks.py; its data dependencies are "
+                    "not tracked", docname)
+        return
+    env.temp_data[RECORD] = record
+    for name in record.reads:
+        env.note_dependency(str(root / name))
+
+
+def page_record(env) -> records.NotebookRecord | None:
+    """The record of the page being read (None for a page without code)."""
+    return env.temp_data.get(RECORD)
+
+
+def setup(app) -> None:
+    app.connect("builder-inited", start)
+    app.connect("source-read", note_dependencies)

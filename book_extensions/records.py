@@ -1,0 +1,82 @@
+"""What the notebook step records about each executed notebook, and how Sphinx reads it back.
+
+`tools/execute_notebooks.py` stores, with every notebook it executes into the jupyter-cache, the
+repository files the run used (data files, `kzthesis` modules, edition notes), their content
+digests, and for each figure call the files that call used. The same record decides both halves
+of the one staleness rule: the notebook is executed again when one of those files changed
+(by content), and Sphinx re-reads the page when one of them changed (`dependencies`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+RECORD_KEY = "kzthesis"
+
+
+@dataclass
+class NotebookRecord:
+    reads: list[str]                                     # repository-relative paths
+    digests: dict[str, str]                              # path -> content digest at execution
+    figures: list[dict] = field(default_factory=list)    # {"function", "args", "files"}
+
+    def as_data(self) -> dict:
+        return {RECORD_KEY: {"reads": self.reads, "digests": self.digests, "figures": self.figures}}
+
+    @classmethod
+    def from_data(cls, data: dict | None) -> "NotebookRecord | None":
+        found = (data or {}).get(RECORD_KEY)
+        if not found or "digests" not in found:
+            return None
+        return cls(found["reads"], found["digests"], found.get("figures", []))
+
+    def changed(self, root: Path) -> list[str]:
+        """The recorded files whose content differs now (or that are gone)."""
+        return [name for name in self.reads if file_digest(root / name) != self.digests.get(name)]
+
+    def figure_files(self, function: str, args: tuple) -> list[str] | None:
+        for figure in self.figures:
+            if figure["function"] == function and tuple(figure["args"]) == tuple(args):
+                return figure["files"]
+        return None
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+def cache_path(root: Path) -> Path:
+    """The jupyter-cache folder that myst-nb reads (`execute: cache:` in _config.yml)."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return root / config.get("execute", {}).get("cache", "_build/.jupyter_cache")
+
+
+def is_notebook(text: str) -> bool:
+    """A MyST page is a notebook when its front matter names a kernel (as myst-nb decides)."""
+    if not text.startswith("---"):
+        return False
+    front = yaml.safe_load(text.split("---", 2)[1]) or {}
+    return isinstance(front, dict) and "kernelspec" in front
+
+
+def read_notebook(path: Path, text: str | None = None):
+    """The page as myst-nb reads it (code cells and metadata decide the cache entry)."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    text = path.read_text(encoding="utf-8") if text is None else text
+    return read_myst_markdown_notebook(text, MdParserConfig(), add_source_map=True, path=path)
+
+
+def lookup(cache, path: Path, text: str | None = None) -> tuple[object | None, NotebookRecord | None]:
+    """(cache record, our record) of the notebook `path` as it is now; (None, None) when no
+    execution of its current code is cached."""
+    try:
+        record = cache.match_cache_notebook(read_notebook(path, text))
+    except KeyError:
+        return None, None
+    return record, NotebookRecord.from_data(record.data)
