@@ -31,6 +31,9 @@ QUANTITIES = {
     "assembly_share": lambda p, k: tables.assembly_share(p, k),
     "chronology": lambda date, measure: chronology.reported(date, measure),
 }
+# The resources that the quantities read.
+RESOURCES = ("survey_sample", "survey_options", "survey_recommendations", "ethnic_composition",
+             "peaceful_assemblies", "assembly_nature", "chronology_counts")
 CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$")
 
 
@@ -41,7 +44,12 @@ def evaluate(quantity: str) -> float:
         known = ", ".join(sorted(QUANTITIES))
         raise DataError(f"unknown quantity '{quantity}' (known: {known})")
     arguments = [a.strip() for a in match.group(2).split(",") if a.strip()]
-    return float(QUANTITIES[match.group(1)](*arguments))
+    try:
+        return float(QUANTITIES[match.group(1)](*arguments))
+    except DataError:
+        raise
+    except (TypeError, ValueError) as error:  # wrong number or kind of arguments
+        raise DataError(f"cannot evaluate '{quantity}': {error}") from None
 
 
 def decimals(printed: str) -> int:
@@ -54,18 +62,30 @@ def agrees(printed: str, recomputed: float) -> bool:
     return round(recomputed + 1e-9, places) == round(float(printed), places)
 
 
+def _evaluated(frame: pd.DataFrame) -> dict[str, float]:
+    """The value of each distinct quantity of `frame` (printed_numbers), computed once: a long
+    record repeats few quantities (the data hold a few hundred values at most)."""
+    values = {}
+    for quantity, index in frame.groupby("quantity", sort=False).groups.items():
+        try:
+            values[quantity] = evaluate(quantity)
+        except DataError as error:
+            raise DataError(f"{frame.attrs['path']}, line {line_of(frame, index[0])}, column 'quantity': "
+                            f"{error}") from None
+    return values
+
+
 def comparisons() -> pd.DataFrame:
     """One row per printed number: where, what was printed, what the data give, agreement."""
-    rows = []
     prose = load("printed_numbers")
-    for index, row in prose.iterrows():
-        try:
-            value = evaluate(row.quantity)
-        except DataError as error:
-            raise DataError(f"{prose.attrs['path']}, line {line_of(prose, index)}, column 'quantity': {error}") from None
-        rows.append({"page": row.page, "where": row.sentence, "printed": row.printed,
-                     "quantity": row.quantity, "recomputed": value,
-                     "recorded_disagreement": bool(row.disagrees)})
+    values = _evaluated(prose)
+    frame = pd.DataFrame({
+        "page": prose["page"].astype(object), "where": prose["sentence"].astype(object),
+        "printed": prose["printed"].astype(object), "quantity": prose["quantity"].astype(object),
+        "recomputed": prose["quantity"].map(values).astype(float),
+        "recorded_disagreement": prose["disagrees"].astype(bool),
+    })
+    rows = []
     options = load("survey_options")
     for row in options.itertuples():
         printed = f"{row.printed_ratio:.1f}"
@@ -74,9 +94,35 @@ def comparisons() -> pd.DataFrame:
                      "where": f"Appendix table of question {row.question}, option {row.option}: ratio",
                      "printed": printed, "quantity": quantity, "recomputed": evaluate(quantity),
                      "recorded_disagreement": False})
-    frame = pd.DataFrame(rows)
-    frame["agrees"] = [agrees(p, v) for p, v in zip(frame["printed"], frame["recomputed"])]
+    frame = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+    verdicts = {pair: agrees(*pair) for pair in set(zip(frame["printed"], frame["recomputed"]))}
+    frame["agrees"] = [verdicts[pair] for pair in zip(frame["printed"], frame["recomputed"])]
     return frame
+
+
+# A generated page lists at most this many disagreements in full (and says how many more there
+# are): the pages stay small however long data/printed_numbers.csv grows.
+LISTED = 100
+
+
+def listed(frame: pd.DataFrame, limit: int = LISTED) -> tuple[pd.DataFrame, int]:
+    """The first `limit` disagreements of `comparisons()` and how many more there are."""
+    disagreeing = frame[~frame["agrees"]]
+    return disagreeing.head(limit).reset_index(drop=True), max(0, len(disagreeing) - limit)
+
+
+def by_page(frame: pd.DataFrame) -> pd.DataFrame:
+    """Printed numbers checked, agreeing and disagreeing, per page (in the book's order)."""
+    from .report import PAGE_TITLES
+
+    order = {page: i for i, page in enumerate(PAGE_TITLES)}
+    summary = (frame.assign(disagree=~frame["agrees"])
+               .groupby("page", sort=False)
+               .agg(checked=("agrees", "size"), agree=("agrees", "sum"), disagree=("disagree", "sum"))
+               .reset_index())
+    summary = summary.sort_values("page", key=lambda pages: pages.map(lambda p: order.get(p, len(order))),
+                                  kind="stable")
+    return summary.astype({"checked": int, "agree": int, "disagree": int}).reset_index(drop=True)
 
 
 def errata() -> pd.DataFrame:
