@@ -11,7 +11,7 @@ NPM_DIR := _build/npm
 NPM_INSTALLED := $(NPM_DIR)/.installed
 
 
-.PHONY: book pdf epub test check-refs format-refs clean lock lab bench
+.PHONY: book pdf epub test check check-refs format-refs clean lock lab bench
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -27,6 +27,12 @@ epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it 
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser
 	$(PY) -m pytest
+
+check: $(INSTALLED)  ## Quick checks without building the book (about a minute): lint, data, references, unit tests
+	$(VENV)/bin/ruff check kzthesis book_extensions tools tests
+	$(PY) -m kzthesis.data
+	$(PY) -m tools.refs check
+	$(PY) -m pytest -m "not book" -q
 
 bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
 	$(PY) -m tools.bench

@@ -262,11 +262,16 @@ def _main(argv: list[str]) -> int:
 STYLE_NAME = "kzthesis"
 
 
-def setup(app) -> None:
-    """Register the style with pybtex before sphinxcontrib-bibtex looks it up by name."""
+def register() -> None:
+    """Make the style known to pybtex by its name, as sphinxcontrib-bibtex and tools/refs.py
+    look it up."""
     from pybtex.plugin import register_plugin
 
     register_plugin("pybtex.style.formatting", STYLE_NAME, Style, force=True)
+
+
+def setup(app) -> None:
+    register()
     app.setup_extension("sphinxcontrib.bibtex")
 
 

@@ -135,18 +135,18 @@ def toc_parts(app: Sphinx) -> list[tuple[str | None, bool, list[str]]]:
         return []
     parts = []
     for subtree in site_map.root.subtrees:
-        docnames = []
+        docnames: list[str] = []
 
-        def walk(name: str) -> None:
-            docnames.append(name)
+        def walk(name: str, found: list[str]) -> None:
+            found.append(name)
             for child in site_map[name].subtrees:
                 for item in child.items:
                     if isinstance(item, str):
-                        walk(item)
+                        walk(item, found)
 
         for item in subtree.items:
             if isinstance(item, str):
-                walk(item)
+                walk(item, docnames)
         parts.append((subtree.caption, bool(subtree.numbered), docnames))
     return parts
 

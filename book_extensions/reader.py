@@ -17,9 +17,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from docutils import nodes
@@ -36,10 +36,11 @@ REMOTE_IN_BODY = re.compile(r"""<(?:img|script|iframe|link|source|video|audio)\b
 
 
 def add_paths(app: Sphinx, config) -> None:
-    config.html_static_path.append(str(STATIC))
+    # Relative to the project, so that a copy of it has the same configuration.
+    config.html_static_path.append(os.path.relpath(STATIC, app.srcdir))
     # Accessible versions of two theme components (see the comments in templates/): first in
     # the path, before the themes' own `components` folders.
-    config.templates_path.insert(0, str(TEMPLATES))
+    config.templates_path.insert(0, os.path.relpath(TEMPLATES, app.srcdir))
 
 
 def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:

@@ -14,6 +14,7 @@ import functools
 import textwrap
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -159,7 +160,7 @@ def assembly_nature_figure() -> Figure:
     bottom = [0.0] * len(table)
     colours = sns.color_palette(PALETTE, len(tables.NATURES))
     for nature, colour in zip(tables.NATURES, colours):
-        values = [0.0 if v != v else float(v) for v in table[nature]]  # blank cell = none
+        values = [0.0 if pd.isna(v) else float(v) for v in table[nature]]  # blank cell = none
         ax.bar(table["label"], values, bottom=bottom, color=colour, label=nature.capitalize())
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel("Share of the period's assemblies (%)")

@@ -490,7 +490,9 @@ def _entries():
 def test_the_book_uses_the_thesis_style():
     from pybtex.plugin import find_plugin
 
-    from book_extensions.citation_style import Style
+    from book_extensions.citation_style import Style, register
+
+    register()
     assert refs.book_style_name(ROOT) == "kzthesis"
     assert find_plugin("pybtex.style.formatting", "kzthesis") is Style
 

@@ -85,7 +85,9 @@ def sphinx(target: str, fresh: bool) -> int:
     os.chdir(ROOT)
     result = build_sphinx(ROOT, outdir, use_external_toc=True, noconfig=True,
                           path_config=str(ROOT / "_config.yml"),
-                          confoverrides={"external_toc_path": (ROOT / "_toc.yml").as_posix(),
+                          # Paths relative to the project: a copy of it keeps the same configuration
+                          # (and so its Sphinx environment, for an incremental build).
+                          confoverrides={"external_toc_path": "_toc.yml",
                                          "latex_individualpages": False},
                           builder=builder, warningiserror=True, keep_going=True, freshenv=fresh)
     return result if isinstance(result, int) else 1

@@ -123,16 +123,20 @@ def book_style_name(root: Path) -> str:
 
 def load_style(name: str):
     from pybtex.plugin import find_plugin
+
+    from book_extensions import citation_style
+
+    citation_style.register()
     return find_plugin("pybtex.style.formatting", name)()
 
 
 def printed_fields() -> set[str]:
-    from kzthesis.bibstyle import PRINTED_FIELDS
+    from book_extensions.citation_style import PRINTED_FIELDS
     return set(PRINTED_FIELDS)
 
 
 def known_languages() -> list[str]:
-    from kzthesis.bibstyle import LANGUAGE_MARKS, UNMARKED_LANGUAGES
+    from book_extensions.citation_style import LANGUAGE_MARKS, UNMARKED_LANGUAGES
     return sorted(UNMARKED_LANGUAGES | set(LANGUAGE_MARKS))
 
 
@@ -453,7 +457,7 @@ class Checker:
             self.report(line("language"), key,
                         f"language `{language}` is not one the style knows: "
                         f"{', '.join(known_languages())} (lower case; or add its mark to "
-                        "LANGUAGE_MARKS in kzthesis/bibstyle.py)")
+                        "LANGUAGE_MARKS in book_extensions/citation_style.py)")
         for role in ("author", "editor"):
             if value(role):
                 for problem in person_problems(value(role)):
@@ -675,7 +679,7 @@ def url_problem(url: str) -> str | None:
                                      if not host.isascii() else host):
         return f"has no valid host name (`{parts.netloc}`)"
     try:
-        parts.port
+        parts.port  # noqa: B018 - reading it raises for an invalid port
     except ValueError:
         return f"has an invalid port (`{parts.netloc}`)"
     return None
