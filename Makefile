@@ -26,7 +26,7 @@ epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it 
 
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 check: $(INSTALLED)  ## Quick checks without building the book (about a minute): lint, data, references, unit tests
 	$(VENV)/bin/ruff check kzthesis book_extensions tools tests
