@@ -33,7 +33,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from tools import execute_notebooks
+from tools import execute_notebooks, refs
 
 ROOT = execute_notebooks.ROOT
 BUILD = ROOT / "_build"
@@ -178,6 +178,9 @@ def epubcheck() -> None:
 
 
 def build(target: str) -> None:
+    problem = refs.syntax_error()  # before Sphinx, whose message names no file (or a wrong line)
+    if problem:
+        raise BuildFailed(problem)
     fresh = UNFINISHED.exists()
     if fresh:
         print("the last build did not finish: every page is read again", flush=True)
