@@ -24,7 +24,7 @@ from tools import refs
 
 KEY = "testova2021proverka"
 # A made-up source (this copy of the project is thrown away after the test), written the way
-# CONVENTIONS.md asks: transliterated title, its English translation, language, date, URL.
+# The citation conventions (README, "Adding a citation") ask: transliterated title, its English translation, language, date, URL.
 ENTRY = f"""
 @article{{{KEY},
   author = {{Testova, Anna}},
