@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # npm packages of package-lock.json (axe-core for the browser tests; the tippy.js and Popper
-# files that the book serves are vendored in tools/sphinxext/static/vendor). Installed under
+# files that the book serves are vendored in book_extensions/static/vendor). Installed under
 # _build/ so that neither Sphinx nor the tests' copies of the project walk through node_modules.
 NPM_DIR := _build/npm
 NPM_INSTALLED := $(NPM_DIR)/.installed

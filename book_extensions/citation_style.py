@@ -61,7 +61,7 @@ PRINTED_FIELDS = tuple(FIELD_KINDS)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
-_TERMINAL = (".", "!", "?", ".]", "!]", "?]")
+_TERMINAL = (".", "!", "?", ".]", "!]", "?]", "…")
 
 #: A `%` that no backslash escapes (`\\%` is a line break, then a bare `%`).
 _BARE_PERCENT = re.compile(r"(?<!\\)((?:\\\\)*)%")
@@ -270,6 +270,30 @@ def _plain_backend():
 def plain_text(text: Text) -> str:
     """Rich text as the reader sees it (plain text, no markup)."""
     return text.render(_plain_backend()[0])
+
+
+# A short title is the title up to its first colon, full stop or question mark, or its first
+# SHORT_TITLE_WORDS words.
+SHORT_TITLE_WORDS = 6
+
+
+def short_form(entry, style: Style | None = None) -> Text:
+    """A repeated citation in a chapter: `Ezrow and Frantz, Dictators and Dictatorships.` — the
+    authors' surnames (an organisation as written) and the short title."""
+    style = style or Style()
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    surnames = [str(read_latex(" ".join(person.last_names) or " ".join(person.first_names)))
+                for person in persons]
+    who = " and ".join([", ".join(surnames[:-1]), surnames[-1]] if len(surnames) > 1 else surnames)
+    title = str(_latex(entry, "title") or "")
+    # Cut after a word of two letters or more: "Obraz I. V. Stalina" keeps its initials.
+    short = re.split(r"(?<=\w\w)[:.?](?:\s|$)", title, maxsplit=1)[0].strip()
+    words = short.split()
+    if len(words) > SHORT_TITLE_WORDS:
+        short = " ".join(words[:SHORT_TITLE_WORDS]) + "…"
+    title_text = Text(Tag("em", short)) if entry.type not in CONTAINED_TYPES else Text(short)
+    parts = [part for part in (Text(who) if who else None, title_text if short else None) if part]
+    return _sentence(String(", ").join(parts)) if parts else Text(entry.key)
 
 
 def render_plain(entry, style: Style | None = None) -> str:

@@ -11,9 +11,7 @@ It changes nothing in the HTML build. For the LaTeX builder it:
   roman page numbers, the contents and the lists of figures and tables after
   `thesis_latex_contents_after`, numbered chapters exactly for the parts marked `numbered`, and
   lettered appendices for the parts named in `thesis_latex_appendix_parts`;
-* numbers the footnotes through the whole thesis in reading order (as the source document did)
-  and gives every citation its own footnote, so that the footnote is at the bottom of the page
-  that cites it even when a source is cited again later in the chapter;
+* (the footnotes keep the thesis's numbers through the book: notes.py);
 * keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
 * lays out the tables that are too wide for the page at their natural width (TableWidths);
 * calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
@@ -22,7 +20,6 @@ The EPUB's fixes are in epub.py.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import math
 import os
@@ -231,50 +228,6 @@ def _ancestors(node: nodes.Node):
         node = node.parent
 
 
-# --- footnotes -----------------------------------------------------------------------------------
-
-class FootnotesThroughout(SphinxPostTransform):
-    """Number footnotes 1, 2, 3 … through the whole book in reading order and give every
-    reference its own footnote (a copy for a repeated citation), before Sphinx turns the first
-    reference of each footnote into the footnote itself (LaTeXFootnoteTransform, priority 600)."""
-
-    default_priority = 590
-    formats = ("latex",)
-
-    def run(self, **kwargs) -> None:
-        footnotes = {(f.get("docname"), i): f
-                     for f in self.document.findall(nodes.footnote) for i in f["ids"]}
-        used: set[int] = set()
-        number = 0
-        for ref in list(self.document.findall(nodes.footnote_reference)):
-            footnote = footnotes.get((ref.get("docname"), ref.get("refid")))
-            if footnote is None:
-                continue
-            number += 1
-            label = str(number)
-            if id(footnote) in used:  # a repeated reference: its own copy of the footnote
-                footnote_copy = copy.deepcopy(footnote)
-                new_id = f"{footnote['ids'][0]}-{number}"
-                footnote_copy["ids"] = [new_id]
-                footnote_copy["names"] = []
-                footnote_copy["backrefs"] = [ref["ids"][0]] if ref.get("ids") else []
-                footnote.parent.insert(footnote.parent.index(footnote) + 1, footnote_copy)
-                ref["refid"] = new_id
-                footnote = footnote_copy
-                footnotes[(ref.get("docname"), new_id)] = footnote_copy
-            used.add(id(footnote))
-            _set_label(footnote, label)
-            ref.children = [nodes.Text(label)]
-
-
-def _set_label(footnote: nodes.footnote, label: str) -> None:
-    first = footnote.children[0] if footnote.children else None
-    if isinstance(first, nodes.label):
-        first.children = [nodes.Text(label)]
-    else:
-        footnote.insert(0, nodes.label("", label))
-
-
 # --- tables ------------------------------------------------------------------------------------
 
 # Widths in em of the table font (FreeSerif, \small = 10 pt): the text width (155 mm, from the
@@ -464,7 +417,6 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.add_post_transform(ThesisStructure)
-    app.add_post_transform(FootnotesThroughout)
     app.add_post_transform(TableWidths)
     app.add_post_transform(MarkBibliography)
     app.add_post_transform(PlaceBibliography)

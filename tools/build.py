@@ -223,8 +223,11 @@ def main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         execute_notebooks.stop_children()
-        print("interrupted: the next build reads every page again", file=sys.stderr)
-        return 130
+        print("interrupted: the next build reads every page again", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # At once: a normal exit would wait for the notebook pool's threads, which wait for
+        # workers that are gone.
+        os._exit(130)
     except Exception as error:  # noqa: BLE001 - a short message; the traceback to the log
         ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"error: {type(error).__name__}: {error}\n(the traceback is in "
