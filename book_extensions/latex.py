@@ -16,8 +16,8 @@ It changes nothing in the HTML build. For the LaTeX builder it:
   that cites it even when a source is cited again later in the chapter;
 * keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
 * calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
-The columns of the tables are sized by LaTeX, as the table renderer (kzthesis/report.py) asks
-with a `tabularcolumns` directive before each table. The EPUB's fixes are in epub.py.
+The columns of the tables come from the table renderer (kzthesis/report.py), which puts a
+`tabularcolumns` directive before each table. The EPUB's fixes are in epub.py.
 """
 
 from __future__ import annotations
