@@ -5,13 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # npm packages of package-lock.json (axe-core for the browser tests; the tippy.js and Popper
-# files that the book serves are vendored in tools/sphinxext/static/vendor). Installed under
+# files that the book serves are vendored in book_extensions/static/vendor). Installed under
 # _build/ so that neither Sphinx nor the tests' copies of the project walk through node_modules.
 NPM_DIR := _build/npm
 NPM_INSTALLED := $(NPM_DIR)/.installed
 
 
-.PHONY: book pdf epub test check-refs format-refs clean lock lab bench
+.PHONY: book pdf epub test check check-refs format-refs clean lock lab bench
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -26,7 +26,13 @@ epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it 
 
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
+
+check: $(INSTALLED)  ## Quick checks without building the book (about a minute): lint, data, references, unit tests
+	$(VENV)/bin/ruff check kzthesis book_extensions tools tests
+	$(PY) -m kzthesis.data
+	$(PY) -m tools.refs check
+	$(PY) -m pytest -m "not book" -q
 
 bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
 	$(PY) -m tools.bench

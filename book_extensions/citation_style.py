@@ -1,4 +1,4 @@
-"""The book's citation style: a pybtex formatting style for the thesis's footnotes.
+r"""The book's citation style: a pybtex formatting style for the thesis's footnotes.
 
 sphinxcontrib-bibtex formats every `{footcite}` footnote and the bibliography page with the
 pybtex style named by `bibtex_default_style` in `_config.yml`. This one is registered as
@@ -10,6 +10,13 @@ entry as the thesis wrote its footnotes, in this order:
 
 - the title is printed exactly as written in references.bib: this style changes no letter's
   case, so braces in titles are not needed to protect proper nouns (and do no harm);
+- each field is read as FIELD_KINDS says: `latex` fields (titles, publishers, notes...) through
+  pybtex's LaTeX reader, so `{…}` only groups, `\&`, `\%`, `\'e` are `&`, `%`, `é`, and `&`, `$`,
+  `#`, `_` print as written; a bare `%` is a percent sign too (pybtex alone would read it as a
+  comment and cut the field there); `raw` fields (dates, numbers, pages, DOI, URL) are printed
+  character for character; `names` go through pybtex's name parser, which reads LaTeX like
+  `latex` fields but keeps `%` a comment. `make check-refs` (tools/refs.py) rejects what a field
+  cannot print as written (a LaTeX command pybtex does not know, such as `\$` or `\{`);
 - the English translation comes from `titleaddon`, the language mark from `language`
   (`russian`, `kazakh`; English sources get none);
 - the date is day month year, as much of it as the entry gives: an entry with no year shows
@@ -22,6 +29,7 @@ entry as the thesis wrote its footnotes, in this order:
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 
@@ -38,25 +46,36 @@ UNMARKED_LANGUAGES = {"english"}
 #: Entry types whose title is a part of a larger work (printed upright, the container in italics).
 CONTAINED_TYPES = {"article", "incollection", "inproceedings", "inbook"}
 
-#: Every field this style prints (tools/refs.py refuses any other field, so nothing an author
-#: writes is silently dropped).
-PRINTED_FIELDS = (
-    "author", "editor", "title", "titleaddon", "booktitle", "journal", "howpublished",
-    "type", "edition", "institution", "organization", "school", "address", "publisher",
-    "volume", "number", "pages", "year", "month", "day", "doi", "url", "urldate",
-    "language", "note",
-)
+#: Every field this style prints and how it reads it (see the module's docstring); tools/refs.py
+#: refuses any other field, so nothing an author writes is silently dropped.
+FIELD_KINDS = {
+    **dict.fromkeys(("author", "editor"), "names"),
+    **dict.fromkeys(("title", "titleaddon", "booktitle", "journal", "howpublished", "type",
+                     "edition", "institution", "organization", "school", "address", "publisher",
+                     "note"), "latex"),
+    **dict.fromkeys(("volume", "number", "pages", "year", "month", "day", "doi", "url", "urldate",
+                     "language"), "raw"),
+}
+PRINTED_FIELDS = tuple(FIELD_KINDS)
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
-_TERMINAL = (".", "!", "?", ".]", "!]", "?]")
+_TERMINAL = (".", "!", "?", ".]", "!]", "?]", "…")
+
+#: A `%` that no backslash escapes (`\\%` is a line break, then a bare `%`).
+_BARE_PERCENT = re.compile(r"(?<!\\)((?:\\\\)*)%")
+
+
+def read_latex(value: str) -> Text:
+    """A `latex` field as rich text: braces become protected text, LaTeX accents Unicode, and a
+    bare `%` stays a percent sign instead of starting a comment."""
+    return Text.from_latex(_BARE_PERCENT.sub(r"\1\\%", value))
 
 
 def _latex(entry, name: str) -> Text | None:
-    """A field as rich text (braces become protected text, LaTeX accents Unicode), or None."""
     value = entry.fields.get(name, "").strip()
-    return Text.from_latex(value) if value else None
+    return read_latex(value) if value else None
 
 
 def _raw(entry, name: str) -> str | None:
@@ -241,11 +260,45 @@ class Style(BaseStyle):
         return FormattedEntry(entry.key, self.format_text(entry), label)
 
 
+@functools.cache
+def _plain_backend():
+    from pybtex.plugin import find_plugin  # slow: it reads every package's entry points
+
+    return find_plugin("pybtex.backends", "text")(), Style()
+
+
+def plain_text(text: Text) -> str:
+    """Rich text as the reader sees it (plain text, no markup)."""
+    return text.render(_plain_backend()[0])
+
+
+# A short title is the title up to its first colon, full stop or question mark, or its first
+# SHORT_TITLE_WORDS words.
+SHORT_TITLE_WORDS = 6
+
+
+def short_form(entry, style: Style | None = None) -> Text:
+    """A repeated citation in a chapter: `Ezrow and Frantz, Dictators and Dictatorships.` — the
+    authors' surnames (an organisation as written) and the short title."""
+    style = style or Style()
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    surnames = [str(read_latex(" ".join(person.last_names) or " ".join(person.first_names)))
+                for person in persons]
+    who = " and ".join([", ".join(surnames[:-1]), surnames[-1]] if len(surnames) > 1 else surnames)
+    title = str(_latex(entry, "title") or "")
+    # Cut after a word of two letters or more: "Obraz I. V. Stalina" keeps its initials.
+    short = re.split(r"(?<=\w\w)[:.?](?:\s|$)", title, maxsplit=1)[0].strip()
+    words = short.split()
+    if len(words) > SHORT_TITLE_WORDS:
+        short = " ".join(words[:SHORT_TITLE_WORDS]) + "…"
+    title_text = Text(Tag("em", short)) if entry.type not in CONTAINED_TYPES else Text(short)
+    parts = [part for part in (Text(who) if who else None, title_text if short else None) if part]
+    return _sentence(String(", ").join(parts)) if parts else Text(entry.key)
+
+
 def render_plain(entry, style: Style | None = None) -> str:
     """An entry as the reader sees it (plain text, no markup)."""
-    from pybtex.plugin import find_plugin
-
-    return (style or Style()).format_text(entry).render(find_plugin("pybtex.backends", "text")())
+    return plain_text((style or _plain_backend()[1]).format_text(entry))
 
 
 def _main(argv: list[str]) -> int:
@@ -262,11 +315,16 @@ def _main(argv: list[str]) -> int:
 STYLE_NAME = "kzthesis"
 
 
-def setup(app) -> None:
-    """Register the style with pybtex before sphinxcontrib-bibtex looks it up by name."""
+def register() -> None:
+    """Make the style known to pybtex by its name, as sphinxcontrib-bibtex and tools/refs.py
+    look it up."""
     from pybtex.plugin import register_plugin
 
     register_plugin("pybtex.style.formatting", STYLE_NAME, Style, force=True)
+
+
+def setup(app) -> None:
+    register()
     app.setup_extension("sphinxcontrib.bibtex")
 
 

@@ -53,8 +53,10 @@ def note_dependencies(app, docname: str, source: list[str]) -> None:
     env = app.env
     root = Path(app.srcdir)
     state = app.book_dependencies
+    # Paths relative to the project (Sphinx joins them to its source folder): a copy of the
+    # project depends on its own files.
     for path in state.inputs:
-        env.note_dependency(str(path))
+        env.note_dependency(path.relative_to(root).as_posix())
     if not records.is_notebook(source[0]):
         return
     _, record = records.lookup(state.cache, Path(env.doc2path(docname)), source[0])
@@ -64,7 +66,7 @@ def note_dependencies(app, docname: str, source: list[str]) -> None:
         return
     env.temp_data[RECORD] = record
     for name in record.reads:
-        env.note_dependency(str(root / name))
+        env.note_dependency(name)
 
 
 def page_record(env) -> records.NotebookRecord | None:

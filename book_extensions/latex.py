@@ -11,20 +11,16 @@ It changes nothing in the HTML build. For the LaTeX builder it:
   roman page numbers, the contents and the lists of figures and tables after
   `thesis_latex_contents_after`, numbered chapters exactly for the parts marked `numbered`, and
   lettered appendices for the parts named in `thesis_latex_appendix_parts`;
-* numbers the footnotes through the whole thesis in reading order (as the source document did)
-  and gives every citation its own footnote, so that the footnote is at the bottom of the page
-  that cites it even when a source is cited again later in the chapter;
+* (the footnotes keep the thesis's numbers through the book: notes.py);
 * keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
-* lays out the tables that are too wide for the page at their natural width (TableWidths);
 * calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
-The EPUB's fixes are in epub.py.
+The columns of the tables come from the table renderer (kzthesis/report.py), which puts a
+`tabularcolumns` directive before each table. The EPUB's fixes are in epub.py.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import math
 import os
 import re
 import subprocess
@@ -135,18 +131,18 @@ def toc_parts(app: Sphinx) -> list[tuple[str | None, bool, list[str]]]:
         return []
     parts = []
     for subtree in site_map.root.subtrees:
-        docnames = []
+        docnames: list[str] = []
 
-        def walk(name: str) -> None:
-            docnames.append(name)
+        def walk(name: str, found: list[str]) -> None:
+            found.append(name)
             for child in site_map[name].subtrees:
                 for item in child.items:
                     if isinstance(item, str):
-                        walk(item)
+                        walk(item, found)
 
         for item in subtree.items:
             if isinstance(item, str):
-                walk(item)
+                walk(item, docnames)
         parts.append((subtree.caption, bool(subtree.numbered), docnames))
     return parts
 
@@ -231,197 +227,6 @@ def _ancestors(node: nodes.Node):
         node = node.parent
 
 
-# --- footnotes -----------------------------------------------------------------------------------
-
-class FootnotesThroughout(SphinxPostTransform):
-    """Number footnotes 1, 2, 3 … through the whole book in reading order and give every
-    reference its own footnote (a copy for a repeated citation), before Sphinx turns the first
-    reference of each footnote into the footnote itself (LaTeXFootnoteTransform, priority 600)."""
-
-    default_priority = 590
-    formats = ("latex",)
-
-    def run(self, **kwargs) -> None:
-        footnotes = {(f.get("docname"), i): f
-                     for f in self.document.findall(nodes.footnote) for i in f["ids"]}
-        used: set[int] = set()
-        number = 0
-        for ref in list(self.document.findall(nodes.footnote_reference)):
-            footnote = footnotes.get((ref.get("docname"), ref.get("refid")))
-            if footnote is None:
-                continue
-            number += 1
-            label = str(number)
-            if id(footnote) in used:  # a repeated reference: its own copy of the footnote
-                footnote_copy = copy.deepcopy(footnote)
-                new_id = f"{footnote['ids'][0]}-{number}"
-                footnote_copy["ids"] = [new_id]
-                footnote_copy["names"] = []
-                footnote_copy["backrefs"] = [ref["ids"][0]] if ref.get("ids") else []
-                footnote.parent.insert(footnote.parent.index(footnote) + 1, footnote_copy)
-                ref["refid"] = new_id
-                footnote = footnote_copy
-                footnotes[(ref.get("docname"), new_id)] = footnote_copy
-            used.add(id(footnote))
-            _set_label(footnote, label)
-            ref.children = [nodes.Text(label)]
-
-
-def _set_label(footnote: nodes.footnote, label: str) -> None:
-    first = footnote.children[0] if footnote.children else None
-    if isinstance(first, nodes.label):
-        first.children = [nodes.Text(label)]
-    else:
-        footnote.insert(0, nodes.label("", label))
-
-
-# --- tables ------------------------------------------------------------------------------------
-
-# Widths in em of the table font (FreeSerif, \small = 10 pt): the text width (155 mm, from the
-# margins in _config.yml's sphinxsetup) and the padding of a column (2 \tabcolsep = 8 pt).
-LINE_EM = 43.9
-COLUMN_PADDING_EM = 0.8
-SAFETY = 1.1  # estimated widths are rounded up by 10 %
-# A table taller than half a page (text height about 660 pt; 12.3 pt lines of \small) is set as
-# a longtable, which continues on the next page instead of leaving a page half empty or
-# running off the bottom.
-LINE_PT = 12.3
-ROW_PT = 16.0
-BREAKABLE_ABOVE_PT = 330.0
-NUMERIC = re.compile(r"^[\s\d.,:%+\u2212\u2013-]*\d[\s\d.,:%+\u2212\u2013-]*$")
-
-
-def text_em(text: str, bold: bool = False) -> float:
-    """Estimated width of `text` in em, from the character classes of a Times-like font."""
-    width = 0.0
-    for c in text:
-        if c.isdigit() or c in "\u2013$#*+=<>?_~^":
-            width += 0.5
-        elif c.isupper():
-            width += 0.72 if bold else 0.68
-        elif c.isalpha():
-            width += 0.5 if bold else 0.46
-        elif c.isspace():
-            width += 0.25
-        elif c in "%&@\u2014":
-            width += 1.0
-        else:  # punctuation, brackets, quotes
-            width += 0.33
-    return width * SAFETY
-
-
-# A word longer than this (a citation key, a file name) may break inside a table cell, after
-# a slash, dot, underscore or hyphen, or between letters and digits.
-LONG_WORD_EM = 6.0
-INNER_BREAK = re.compile(r"(?<=[/_.\-])(?=\w)|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
-
-
-def _pieces(word: str) -> list[str]:
-    if text_em(word) <= LONG_WORD_EM:
-        return [word]
-    return [piece for piece in INNER_BREAK.split(word) if piece]
-
-
-def _words(text: str) -> list[str]:
-    """The unbreakable pieces of a cell's text: words, split after the dash of a range
-    ("2011–2012" may break after its dash: thesis.sty) and inside long words (_pieces)."""
-    words = [w for w in re.split(r"\s+|(?<=\u2013)", text) if w]
-    return [piece for word in words for piece in _pieces(word)]
-
-
-def _unbreakable_em(word: str, bold: bool = False) -> float:
-    """Width that a word needs on one line: TeX hyphenates a long word of letters (a leading or
-    trailing quote or bracket aside), so such a word needs no more than LONG_WORD_EM."""
-    width = text_em(word, bold)
-    if re.fullmatch(r"\W*[^\W\d_]{8,}\W*", word):
-        return min(width, LONG_WORD_EM)
-    return width
-
-
-def _allow_breaks_in_long_words(entry: nodes.Element) -> None:
-    """Let LaTeX break the long words of a cell where _pieces splits them."""
-    for text in list(entry.findall(nodes.Text)):
-        if isinstance(text.parent, (nodes.raw, nodes.FixedTextElement)):
-            continue
-        parts: list[nodes.Node] = []
-        for chunk in re.split(r"(\s+)", str(text)):
-            pieces = _pieces(chunk) if chunk and not chunk.isspace() else [chunk]
-            for k, piece in enumerate(pieces):
-                if k:
-                    parts.append(nodes.raw("", r"\allowbreak{}", format="latex"))
-                parts.append(nodes.Text(piece))
-        if len(parts) > 1 and any(isinstance(p, nodes.raw) for p in parts):
-            text.parent.replace(text, parts)
-
-
-class TableWidths(SphinxPostTransform):
-    """Column widths for the tables that are too wide for the page at their natural width.
-
-    LaTeX's tabulary shares the width in proportion to each column's longest text, which
-    squeezes short columns below the width of their header words. Here every column gets at
-    least its longest word and the rest of the line in proportion to what it could still use
-    (the automatic table layout of web browsers); text columns are ragged right, number columns
-    right aligned (thesis.sty's \thesisL and \thesisR). Tables that fit are left to tabulary,
-    which sets them at their natural width."""
-
-    default_priority = 800
-    formats = ("latex",)
-
-    def run(self, **kwargs) -> None:
-        for table in list(self.document.findall(nodes.table)):
-            if "colwidths-given" in table["classes"] or "longtable" in table["classes"]:
-                continue
-            previous = table.previous_sibling() if table.parent is not None else None
-            if isinstance(previous, addnodes.tabular_col_spec):
-                continue
-            tgroup = next(iter(table.findall(nodes.tgroup)), None)
-            if tgroup is None:
-                continue
-            columns = int(tgroup["cols"])
-            minimum, maximum, numeric = [0.5] * columns, [0.5] * columns, [True] * columns
-            rows = [(row, isinstance(row.parent, nodes.thead)) for row in tgroup.findall(nodes.row)]
-            if any(len(row.children) != columns for row, _ in rows):
-                continue  # spanning cells: leave the table to Sphinx
-            for row, header in rows:
-                for j, entry in enumerate(row.children):
-                    text = " ".join(entry.astext().split())
-                    longest = max((_unbreakable_em(w, header) for w in _words(text)), default=0.5)
-                    minimum[j] = max(minimum[j], longest)
-                    maximum[j] = max(maximum[j], text_em(text, header))
-                    if not header and text and not NUMERIC.match(text):
-                        numeric[j] = False
-            available = LINE_EM - COLUMN_PADDING_EM * columns
-            if sum(maximum) <= available:
-                continue
-            for entry in tgroup.findall(nodes.entry):
-                _allow_breaks_in_long_words(entry)
-            spare = available - sum(minimum)
-            if spare > 0:
-                growth = sum(maximum) - sum(minimum)
-                widths = [lo + (hi - lo) * spare / growth for lo, hi in zip(minimum, maximum)]
-            else:
-                widths = minimum
-            if self._height_pt(tgroup, widths) > BREAKABLE_ABOVE_PT:
-                table["classes"].append("longtable")  # may continue on the next page
-            # \thesisL{u}{total} is a share of the line that includes the column's padding.
-            units = [round(100 * (w + COLUMN_PADDING_EM)) for w in widths]
-            total = sum(units)
-            spec = "".join(("\\thesisR" if number else "\\thesisL") + f"{{{u}}}{{{total}}}"
-                           for u, number in zip(units, numeric))
-            table.parent.insert(table.parent.index(table), addnodes.tabular_col_spec(spec=spec))
-
-    @staticmethod
-    def _height_pt(tgroup: nodes.Element, widths: list[float]) -> float:
-        """Estimated height of the table's rows: the most wrapped cell of each row."""
-        scale = LINE_EM / (sum(widths) + COLUMN_PADDING_EM * len(widths))
-        height = 0.0
-        for row in tgroup.findall(nodes.row):
-            lines = max(math.ceil(text_em(" ".join(entry.astext().split())) / (w * scale) or 1)
-                        for entry, w in zip(row.children, widths))
-            height += ROW_PT + LINE_PT * (lines - 1)
-        return height
-
-
 # --- bibliography --------------------------------------------------------------------------------
 
 class bibliography_here(nodes.General, nodes.Element):
@@ -464,7 +269,5 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.add_post_transform(ThesisStructure)
-    app.add_post_transform(FootnotesThroughout)
-    app.add_post_transform(TableWidths)
     app.add_post_transform(MarkBibliography)
     app.add_post_transform(PlaceBibliography)

@@ -36,6 +36,8 @@ from .dependencies import page_record
 logger = logging.getLogger(__name__)
 
 ENV_KEY = "kz_figure_drawn_by"  # slug -> {docname, notebook, section}
+USED_KEY = "kz_figure_slugs_used"  # docname -> slugs of the figure calls its figures name
+WRITTEN_KEY = "kz_figure_drawn_by_written"  # ENV_KEY as the pages were last written
 LABEL_PREFIX = "drawn-"
 
 
@@ -149,6 +151,7 @@ class CollectFigureProvenance(SphinxTransform):
                 continue
             files = [f for f in files if f.startswith("data/")]
             figure += figure_provenance(call=str(call), slug=call.slug, files=list(files))
+            self.env.__dict__.setdefault(USED_KEY, {}).setdefault(docname, set()).add(call.slug)
             if not is_notebook:
                 continue
             cell = figure.parent
@@ -220,7 +223,20 @@ class WriteFigureProvenance(SphinxPostTransform):
             node.replace_self(legend)
 
 
+def rewrite_when_links_move(app: Sphinx, env) -> list[str]:
+    """Pages whose provenance line links to a notebook cell that moved or went away are written
+    again (their own source did not change, so Sphinx would keep the old link)."""
+    drawn_by = getattr(env, ENV_KEY, {})
+    written = getattr(env, WRITTEN_KEY, None)
+    env.__dict__[WRITTEN_KEY] = {slug: dict(where) for slug, where in drawn_by.items()}
+    if written is None:
+        return []
+    moved = {s for s in set(drawn_by) | set(written) if drawn_by.get(s) != written.get(s)}
+    return sorted(doc for doc, slugs in getattr(env, USED_KEY, {}).items() if slugs & moved)
+
+
 def purge(app: Sphinx, env, docname: str) -> None:
+    getattr(env, USED_KEY, {}).pop(docname, None)
     drawn_by = getattr(env, ENV_KEY, {})
     for slug in [s for s, where in drawn_by.items() if where["docname"] == docname]:
         del drawn_by[slug]
@@ -229,6 +245,8 @@ def purge(app: Sphinx, env, docname: str) -> None:
 def merge(app: Sphinx, env, docnames, other) -> None:
     env.__dict__.setdefault(ENV_KEY, {}).update(
         {s: w for s, w in getattr(other, ENV_KEY, {}).items() if w["docname"] in docnames})
+    env.__dict__.setdefault(USED_KEY, {}).update(
+        {d: s for d, s in getattr(other, USED_KEY, {}).items() if d in docnames})
 
 
 def setup(app: Sphinx) -> None:
@@ -239,3 +257,4 @@ def setup(app: Sphinx) -> None:
     app.add_post_transform(WriteFigureProvenance)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
+    app.connect("env-get-updated", rewrite_when_links_move)

@@ -13,13 +13,18 @@
 * Bibliography entries as list items (`visit_citation`), a valid ARIA structure.
 * A guard: a page that would load a script or style sheet from another host fails the build, so
   that the book reads offline and tells no third party who reads it.
+* A Content-Security-Policy in every page of the web book (`POLICY`): the browser itself refuses
+  what the book never does (another host, a plugin, an event handler that is not the themes').
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import os
 import re
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from docutils import nodes
@@ -36,10 +41,11 @@ REMOTE_IN_BODY = re.compile(r"""<(?:img|script|iframe|link|source|video|audio)\b
 
 
 def add_paths(app: Sphinx, config) -> None:
-    config.html_static_path.append(str(STATIC))
+    # Relative to the project, so that a copy of it has the same configuration.
+    config.html_static_path.append(os.path.relpath(STATIC, app.srcdir))
     # Accessible versions of two theme components (see the comments in templates/): first in
     # the path, before the themes' own `components` folders.
-    config.templates_path.insert(0, str(TEMPLATES))
+    config.templates_path.insert(0, os.path.relpath(TEMPLATES, app.srcdir))
 
 
 def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:
@@ -106,6 +112,47 @@ def depart_citation(self, node: nodes.citation) -> None:
         self.body.append("</div>\n")
 
 
+# --- Content-Security-Policy ----------------------------------------------------------------------
+
+# The event-handler attributes of the themes' templates: sphinx-book-theme's print and
+# full-screen buttons (tests/test_escaping.py checks that every handler in the book is here).
+THEME_HANDLERS = ("window.print()", "toggleFullScreen()")
+
+
+def source_hash(code: str) -> str:
+    """A CSP source expression for an inline script or handler: its SHA-256, base64."""
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+
+
+POLICY = "; ".join([
+    "default-src 'self'",
+    # Script elements: the book's own files, and inline ones, which the themes' templates write
+    # into every page with page-dependent text (and which the browser tests use to inject
+    # axe-core). Browsers that know neither directive below fall back to script-src.
+    "script-src 'self' 'unsafe-inline'",
+    "script-src-elem 'self' 'unsafe-inline'",
+    # Event-handler attributes: only the themes' own, by hash. A handler that found its way into
+    # a page's text (<img src=x onerror=...>) does not run.
+    "script-src-attr 'unsafe-hashes' " + " ".join(source_hash(h) for h in THEME_HANDLERS),
+    # Style attributes and <style> of Sphinx and the themes (widths of index columns, the
+    # no-script style); a style runs no code.
+    "style-src 'self' 'unsafe-inline'",
+    # Images, fonts, fetches (search, previews): the book's own files; data: URLs of the themes'
+    # style sheets. Nothing from another host, no plugin, no <base> elsewhere, no form sent away.
+    "img-src 'self' data:", "font-src 'self' data:", "connect-src 'self'", "object-src 'none'",
+    "base-uri 'self'", "form-action 'self'",
+])
+
+
+def add_content_security_policy(app: Sphinx, pagename: str, templatename: str, context: dict,
+                                doctree) -> None:
+    """The policy as a <meta> element, right after <meta charset> and before any script."""
+    if app.builder.format != "html" or app.builder.name.startswith("epub"):
+        return  # an EPUB reader has its own rules for scripts
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(POLICY, quote=False)}" />'
+    context["metatags"] = context.get("metatags", "") + "\n    " + meta
+
+
 def setup(app: Sphinx) -> None:
     # A change of these extensions, the templates or the style sheets re-reads (and so
     # re-writes) every page: dependencies.py.
@@ -113,3 +160,4 @@ def setup(app: Sphinx) -> None:
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.connect("html-page-context", add_notebook_download, priority=500)
     app.connect("html-page-context", refuse_remote_assets, priority=900)
+    app.connect("html-page-context", add_content_security_policy)

@@ -657,3 +657,12 @@ def remember_valid() -> None:
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
+
+
+if __name__ == "__main__":  # `python -m kzthesis.data`: validate the whole package (make check)
+    import sys
+
+    found = validate_all()
+    print(_report(found) if found else f"{relative(DESCRIPTOR)}: every resource is valid",
+          file=sys.stderr if found else sys.stdout)
+    sys.exit(1 if found else 0)

@@ -14,6 +14,7 @@ import functools
 import textwrap
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -68,6 +69,13 @@ def records_reads(function):
     return drawn
 
 
+def literal(text) -> str:
+    r"""`text` drawn as written: matplotlib reads a text between two `$` as mathematics ("R&D $5
+    and $10" would lose its dollars and set "5 and 10" in italics); an escaped `\$` is a dollar
+    sign. Every text that comes from data passes through here."""
+    return str(text).replace("$", r"\$")
+
+
 def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
@@ -94,7 +102,7 @@ def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
                     fmt="none", ecolor="0.25", capsize=3, linewidth=1)
     for y, (s, k, hi) in enumerate(zip(shares, counts, highs if highs is not None else shares)):
         ax.text(hi + 1.0, y, f"{s:.1f}% ({k})", va="center", fontsize=9)
-    ax.set_yticks(list(positions), [_wrap(label) for label in labels], fontsize=9)
+    ax.set_yticks(list(positions), [literal(_wrap(label)) for label in labels], fontsize=9)
     ax.invert_yaxis()
     upper = max(highs if highs is not None else shares)
     ax.set_xlim(0, min(100, upper + 18))
@@ -138,7 +146,8 @@ def assemblies_figure() -> Figure:
     apply_style()
     table = tables.peaceful_assemblies()
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.6))
-    bars = ax.bar(table["label"], table["assemblies"], color=sns.color_palette(PALETTE)[0])
+    bars = ax.bar([literal(label) for label in table["label"]], table["assemblies"],
+                  color=sns.color_palette(PALETTE)[0])
     ax.bar_label(bars, fontsize=9, padding=2)
     ax.set_ylabel("Peaceful assemblies")
     ax.set_xlabel("Period")
@@ -159,8 +168,9 @@ def assembly_nature_figure() -> Figure:
     bottom = [0.0] * len(table)
     colours = sns.color_palette(PALETTE, len(tables.NATURES))
     for nature, colour in zip(tables.NATURES, colours):
-        values = [0.0 if v != v else float(v) for v in table[nature]]  # blank cell = none
-        ax.bar(table["label"], values, bottom=bottom, color=colour, label=nature.capitalize())
+        values = [0.0 if pd.isna(v) else float(v) for v in table[nature]]  # blank cell = none
+        ax.bar([literal(label) for label in table["label"]], values, bottom=bottom, color=colour,
+               label=literal(nature.capitalize()))
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel("Share of the period's assemblies (%)")
     ax.set_xlabel("Period")
@@ -179,6 +189,7 @@ def ethnic_composition_figure() -> Figure:
 
     apply_style()
     table = tables.ethnic_composition()
+    table["ethnicity"] = table["ethnicity"].map(literal)  # the legend's labels
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.8))
     sns.lineplot(data=table, x="year", y="share", hue="ethnicity", style="ethnicity", markers=True,
                  dashes=False, ax=ax, palette=PALETTE)
@@ -202,7 +213,7 @@ def chronology_figure() -> Figure:
 
     apply_style()
     table = chronology.counts().sort_values(["date", "value"], ascending=[True, False])
-    labels = [f"{row.date:%-d} Jan: {row.label}" for row in table.itertuples()]
+    labels = [f"{row.date:%-d} Jan: {literal(row.label)}" for row in table.itertuples()]
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 0.9 + 0.38 * len(table)))
     colour = sns.color_palette(PALETTE)[0]
     ax.barh(labels, table["value"], color=colour, height=0.6)

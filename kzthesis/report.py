@@ -1,40 +1,272 @@
-"""Tables of data/ rendered as numbered MyST tables inside notebook outputs.
+"""Every generated table of the book, in every edition, rendered by one function: `table`.
 
-A code cell that returns `numbered_table(...)` outputs Markdown that myst-nb parses as MyST
-(`nb_render_markdown_format: myst`), so the table gets a number, a caption and a label that
-`{numref}` can point to, in HTML and PDF alike.
+A code cell that returns `table(...)` outputs Markdown that myst-nb parses as MyST
+(`nb_render_markdown_format: myst`), so that a table with a caption gets a number and a label
+that `{numref}` can point to, in the HTML, the PDF and the EPUB alike.
+
+Data is never markup. Every cell, column name, caption and title is escaped by `literal`, so a
+text from `data/` (or book/edition-notes.csv) shows exactly as written: `*`, `_`, backticks,
+`{role}`, `<tags>`, `$`, `|`, `[`, `#`… are characters, never MyST, HTML or a directive. The
+only markup that passes unescaped is a `Markup` string, which this module's own code builds:
+`doc_link` (a link to a page of the book, whose name is checked) and `code` (a code span that
+holds its text literally). Nothing else makes one.
+
+The PDF: LaTeX sizes the columns. Each table is preceded by a `{tabularcolumns}` directive
+(read by the LaTeX writer only): a table that fits the line at its natural width is left to
+tabulary (`L` text, `R` numbers); a wider or a long one gets a share of the line per column,
+at least its longest word, the rest in proportion to what the column could still use.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
 from IPython.display import Markdown
 
+from . import ROOT
+from .data import DataError
 
-def numbered_table(frame: pd.DataFrame, caption: str, label: str, floatfmt: str = "g",
-                   align: str | None = None) -> Markdown:
-    body = frame.to_markdown(index=False, floatfmt=floatfmt, colalign=align)
-    return Markdown(f":::{{table}} {caption}\n:name: {label}\n:align: center\n\n{body}\n:::\n")
+# --- escaping --------------------------------------------------------------------------------------
 
-
-def text_table(frame: pd.DataFrame) -> Markdown:
-    """A plain table whose cells show their text as written (Markdown punctuation escaped), so
-    that it is a real table in the HTML, the PDF and the EPUB alike (a pandas Styler renders
-    in HTML only: LaTeX would print its repr)."""
-    def cell(value) -> str:
-        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(value).split()))
-
-    rows = [[cell(c) for c in frame.columns], ["---"] * len(frame.columns)]
-    rows += [[cell(v) for v in record] for record in frame.itertuples(index=False)]
-    return Markdown("\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n")
+# Every ASCII punctuation character may be escaped with a backslash in CommonMark (and MyST):
+# the escaped character is text, whatever it would have started (emphasis, a role, a tag, a
+# link, a footnote, an entity, a table cell's end, a substitution, a heading). Quotation marks
+# start nothing: they are left to the typographic quotes of the rest of the book (smartquotes).
+_PUNCTUATION = re.compile(r"([!#-&(-/:-@\[-`{-~])")
+_LINE_BREAKS = re.compile(r"[ \t\r\n\f\v]+")
 
 
-def titled_table(frame: pd.DataFrame, title: str) -> Markdown:
-    """An unnumbered table under a bold title (the thesis numbers only Tables 1–3)."""
-    return Markdown(f"**{title}**\n\n{frame.to_markdown(index=False)}\n")
+class Markup(str):
+    """MyST written by this module's code, passed through unescaped. Made only by `doc_link`
+    and `code`, never from a data string; `text` is what the reader sees (for the layout)."""
 
+    text: str
+
+    def __new__(cls, markup: str, text: str):
+        made = super().__new__(cls, markup)
+        made.text = text
+        return made
+
+
+def _one_line(text) -> str:
+    return _LINE_BREAKS.sub(" ", str(text)).strip()
+
+
+def literal(text) -> str:
+    """`text` as MyST that shows it exactly as written, on one line."""
+    return _PUNCTUATION.sub(r"\\\1", _one_line(text))
+
+
+def _myst(value) -> str:
+    return str(value) if isinstance(value, Markup) else literal(value)
+
+
+def code(text) -> Markup:
+    """`text` as a code span for a table cell: shown literally, in the code font. The fence is
+    longer than any run of backticks in the text; a pipe is escaped for the table's row (the
+    table parser, not the code span, reads that backslash)."""
+    text = _one_line(text)
+    if not text:
+        return Markup("", "")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return Markup(f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}", text)
+
+
+PAGE_TITLES = {"introduction": "Introduction", "chapter1": "Chapter 1", "chapter2": "Chapter 2",
+               "chapter3": "Chapter 3", "chapter4": "Chapter 4", "conclusions": "General conclusions",
+               "survey-results": "Survey results", "tables": "Tables", "chronology": "Chronology"}
+_PAGE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def is_page(page) -> bool:
+    """Whether `page` names a page of the book in book/ (e.g. `chapter1`)."""
+    return bool(_PAGE_NAME.fullmatch(str(page))) and (ROOT / "book" / f"{page}.md").is_file()
+
+
+def check_pages(pages: pd.Series, path: str) -> None:
+    """Refuse a value of a `page` column that is not a page of the book (rows numbered as in
+    the CSV file `path`: the first data row is line 2)."""
+    for index, page in pages.items():
+        if not is_page(page):
+            raise DataError(f"{path}, line {int(index) + 2}, column 'page': {str(page)!r} is not a "
+                            f"page of the book (a file name in book/ without .md, e.g. 'chapter1')")
+
+
+def doc_link(page: str) -> Markup:
+    """A link to the page `page` of the book (relative to book/), titled as in PAGE_TITLES."""
+    if not is_page(page):
+        raise ValueError(f"{page!r} is not a page of the book")
+    title = PAGE_TITLES.get(page, page)
+    return Markup(f"{{doc}}`{title} <{page}>`", title)
+
+
+# A web address in a note: a link (so that LaTeX can break it) when it holds only the characters
+# of RFC 3986; otherwise it is text like the rest.
+_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def _prose(text) -> str:
+    """Quoted text shown literally, web addresses as links."""
+    words = []
+    for word in _one_line(text).split(" "):
+        core = word.rstrip(".,;)")
+        if _URL.fullmatch(core):
+            words.append(f"<{core}>{literal(word[len(core):])}")
+        else:
+            words.append(literal(word))
+    return " ".join(words)
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+NUMERIC = re.compile(r"^[\s\d.,:%+\u2212\u2013-]*\d[\s\d.,:%+\u2212\u2013-]*$")
+_LABEL = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _value(value, floatfmt: str):
+    """A cell: Markup as it is, a missing value empty, a number formatted, anything else text."""
+    if isinstance(value, Markup):
+        return value
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    if pd.api.types.is_bool(value):
+        return str(bool(value))
+    if pd.api.types.is_integer(value):
+        return str(int(value))
+    if pd.api.types.is_float(value):
+        return format(float(value), floatfmt)
+    return str(value)
+
+
+def _is_numeric(column: list) -> bool:
+    texts = [v for v in column if not isinstance(v, Markup) and v != ""]
+    return bool(texts) and len(texts) == len([v for v in column if v != ""]) and all(
+        NUMERIC.match(v) for v in texts)
+
+
+def table(frame: pd.DataFrame, caption: str | None = None, label: str | None = None, *,
+          title: str | None = None, floatfmt: str = "g", index: bool = False) -> Markdown:
+    """`frame` as a table in every edition: its column names as the header, each cell's text
+    exactly as written (escaped), a missing value as an empty cell, floats formatted with
+    `floatfmt`, columns of numbers right aligned; the index as the first column if `index`.
+
+    `caption` (with `label`, the name `{numref}` points to) makes it a numbered table; `title`
+    puts an unnumbered bold line above it. Cells, caption and title are text (data); a cell may
+    be a `Markup` string of this module (`doc_link`, `code`)."""
+    if index:
+        frame = frame.reset_index()
+    if label is not None and not _LABEL.fullmatch(label):
+        raise ValueError(f"table label {label!r}: letters, digits, '-' and '_' only")
+    header = [_one_line(c) for c in frame.columns]
+    rows = [[_value(v, floatfmt) for v in record] for record in frame.itertuples(index=False, name=None)]
+    numeric = [_is_numeric([row[j] for row in rows]) for j in range(len(header))]
+
+    lines = []
+    if title is not None:
+        lines += [f"**{_myst(title)}**", ""]
+    spec, longtable = _latex_columns(header, rows, numeric)
+    lines += [f":::{{tabularcolumns}} {spec}", ":::", ""]
+    lines.append(":::{table}" + (f" {_myst(caption)}" if caption is not None else ""))
+    if label is not None:
+        lines.append(f":name: {label}")
+    if caption is not None:
+        lines.append(":align: center")
+    if longtable:
+        lines.append(":class: longtable")
+    lines.append("")
+    lines.append("| " + " | ".join(_myst(h) for h in header) + " |")
+    lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+    lines += ["| " + " | ".join(_myst(v) for v in row) + " |" for row in rows]
+    lines.append(":::")
+    return Markdown("\n".join(lines) + "\n")
+
+
+# The PDF's tables (thesis.sty): FreeSerif \small (10 pt) on the 155 mm text width (43.9 em),
+# 2 × 4 pt of padding per column (0.8 em), lines of 12.3 pt, rows of about 16 pt; a table taller
+# than half a page (330 pt) is a longtable, which continues on the next page instead of leaving
+# a page half empty or running off its bottom.
+LINE_EM = 43.9
+PADDING_EM = 0.8
+LINE_PT, ROW_PT, BREAKABLE_ABOVE_PT = 12.3, 16.0, 330.0
+LONG_WORD_EM = 6.0  # a word longer than this may break inside (_words, _unbreakable_em)
+
+
+def _em(text: str, header: bool = False) -> float:
+    """Width of `text` in em, estimated 10 % generously from FreeSerif's letters (headers bold)."""
+    width = 0.0
+    for c in text:
+        if c.isupper():
+            width += 0.72 if header else 0.68
+        elif c.isalpha():
+            width += 0.5 if header else 0.46
+        elif c.isspace():
+            width += 0.25
+        elif c in "%&@\u2014":
+            width += 1.0
+        elif c.isdigit() or c in "\u2013$#*+=<>?_~^":
+            width += 0.5
+        else:  # punctuation, brackets, quotes
+            width += 0.33
+    return 1.1 * width
+
+
+def _words(text: str) -> list[str]:
+    """The pieces of a cell that LaTeX cannot break: words, split after the dash of a range
+    (thesis.sty lets 2011–2012 break there), and a long word (an identifier such as
+    recommendation_answered()) after a hyphen or an underscore (the columns below let it
+    break there)."""
+    words = [w for w in re.split(r"\s+|(?<=\u2013)", text) if w]
+    return [piece for word in words
+            for piece in (re.split(r"(?<=[-_])", word) if _em(word) > LONG_WORD_EM else [word])
+            if piece]
+
+
+def _unbreakable_em(word: str, header: bool) -> float:
+    """Width that a word needs on one line: LaTeX hyphenates a long word of letters (a quote or
+    bracket around it aside), so such a word needs no more than LONG_WORD_EM."""
+    width = _em(word, header)
+    return min(width, LONG_WORD_EM) if re.fullmatch(r"\W*[^\W\d_]{8,}\W*", word) else width
+
+
+def _latex_columns(header: list[str], rows: list[list], numeric: list[bool]) -> tuple[str, bool]:
+    """The LaTeX column specification of a table, and whether it is a longtable. A table that
+    fits the line and half a page is left to tabulary (`L` text, `R` numbers), which sets it at
+    its natural width; otherwise each column gets at least its longest word and a share of the
+    rest of the line in proportion to what it could still use (the automatic table layout of
+    web browsers), ragged right for text, right aligned for numbers."""
+    shown = [(header, True)] + [([getattr(v, "text", v) for v in row], False) for row in rows]
+    columns = range(len(header))
+    low = [max((_unbreakable_em(w, bold) for cells, bold in shown for w in _words(cells[j])),
+               default=0.5) for j in columns]
+    high = [max(max(_em(cells[j], bold) for cells, bold in shown), low[j]) for j in columns]
+    available = LINE_EM - PADDING_EM * len(header)
+    fits = sum(high) <= available
+    if fits:
+        widths = high
+    elif sum(low) < available:
+        widths = [lo + (hi - lo) * (available - sum(low)) / (sum(high) - sum(low))
+                  for lo, hi in zip(low, high)]
+    else:  # even the longest words do not fit: all shrink alike (LaTeX hyphenates words)
+        widths = [lo * available / sum(low) for lo in low]
+    height = sum(ROW_PT + LINE_PT * (max(math.ceil(_em(c, bold) / w) or 1
+                                         for c, w in zip(cells, widths)) - 1)
+                 for cells, bold in shown[1:])
+    longtable = height > BREAKABLE_ABOVE_PT
+    if fits and not longtable:
+        return "".join("R" if n else "L" for n in numeric), False
+    spec = ""
+    for j, (width, number) in enumerate(zip(widths, numeric)):
+        align = r"\raggedleft" if number else r"\raggedright"
+        if any("_" in w for cells, _ in shown for w in cells[j].split() if _em(w) > LONG_WORD_EM):
+            align += r"\def\_{\textunderscore\allowbreak}"
+        spec += f">{{{align}\\arraybackslash}}\\X{{{round(100 * (width + PADDING_EM))}}}{{{round(100 * LINE_EM)}}}"
+    return spec, longtable
+
+
+# --- the tables of the book --------------------------------------------------------------------------
 
 def survey_table(question: int) -> pd.DataFrame:
     """The appendix table of a question: options, responses, share of N and its 95% interval."""
@@ -94,70 +326,67 @@ def assembly_nature_table() -> pd.DataFrame:
                            {nature: f"{nature.capitalize()} (%)" for nature in tables.NATURES})
 
 
-PAGE_TITLES = {"introduction": "Introduction", "chapter1": "Chapter 1", "chapter2": "Chapter 2",
-               "chapter3": "Chapter 3", "chapter4": "Chapter 4", "conclusions": "General conclusions",
-               "survey-results": "Survey results", "tables": "Tables", "chronology": "Chronology"}
-
-
 def errata_table(comparisons: pd.DataFrame) -> Markdown:
     """The disagreements between printed and recomputed numbers, linked to their pages."""
+    from .data import load
+
     errata = comparisons[~comparisons["agrees"]]
     if errata.empty:
         return Markdown("*Every printed number agrees with the data.*")
+    printed = load("printed_numbers")
+    check_pages(printed["page"], printed.attrs["path"])
     frame = pd.DataFrame({
-        "Page": [f"{{doc}}`{PAGE_TITLES.get(p, p)} <{p}>`" for p in errata["page"]],
+        "Page": [doc_link(p) for p in errata["page"]],
         "Where": errata["where"],
         "Printed": errata["printed"],
-        "Recomputed from data": [f"{v:.{max(1, len(p.split('.')[1]) if '.' in p else 0)}f}"
-                                 for p, v in zip(errata["printed"], errata["recomputed"])],
-        "Quantity": [f"`{q}`" for q in errata["quantity"]],
+        "Recomputed from data": [_like(p, v) for p, v in zip(errata["printed"], errata["recomputed"])],
+        "Quantity": [code(q) for q in errata["quantity"]],
     })
-    return Markdown(frame.to_markdown(index=False))
+    return table(frame)
+
+
+def _like(printed: str, value: float) -> str:
+    """`value` with as many decimals as `printed`, at least one, none after a whole number."""
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return f"{float(f'{value:.{max(1, decimals)}f}'):g}"
 
 
 def edition_notes_list() -> Markdown:
     """The edition notes, one list per page in the book's order: a list, not a table, so that
-    long quotations and web addresses wrap on a printed page as well as on a phone."""
-    from .edition import edition_notes
+    long quotations and web addresses wrap on a printed page as well as on a phone. Every text
+    of the notes is shown literally (`literal`), a web address as a link."""
+    from .data import relative
+    from .edition import NOTES, edition_notes
 
     notes = edition_notes()
+    check_pages(notes["page"], relative(NOTES))
     parts = []
     for page, group in notes.groupby("page", sort=False):
-        title = PAGE_TITLES.get(page, page)
         items = [
-            f"- Line {row.seed_line}, {row.kind}: the seed prints “{_inline(row.seed_text)}”; this "
-            f"edition prints “{_inline(row.edition_text)}”. {_inline(row.note)}"
+            f"- Line {row.seed_line}, {literal(row.kind)}: the seed prints “{_prose(row.seed_text)}”; "
+            f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)}"
             for row in group.itertuples()
         ]
-        parts.append(f"**{{doc}}`{title} <{page}>`** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")
+        parts.append(f"**{doc_link(page)}** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")
     return Markdown("\n".join(parts))
 
 
-def _inline(text: str) -> str:
-    """Quoted text shown literally (no MyST markup), web addresses as links that can wrap."""
-    words = []
-    for word in str(text).split():
-        if word.startswith(("http://", "https://")):
-            trail = word[len(word.rstrip(".,;)")):]
-            words.append(f"<{word[:len(word) - len(trail)]}>{_code_safe(trail)}")
+def with_tables(markdown: str) -> Markdown:
+    """Markdown written by the project's own tools (benchmarks/latest.md, by tools/bench.py; not
+    data), its pipe tables rendered by `table` like every other table of the book."""
+    out, block = [], []
+
+    def flush() -> None:
+        if block:
+            cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block]
+            out.append(table(pd.DataFrame(cells[2:], columns=cells[0])).data)
+            block.clear()
+
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("|"):
+            block.append(line)
         else:
-            words.append(_code_safe(word))
-    return " ".join(words)
-
-
-def _code_safe(text: str) -> str:
-    """Text shown literally: no line breaks, and no Markdown or MyST markup (roles, emphasis,
-    footnote references, dollar signs, angle brackets)."""
-    text = " ".join(str(text).split())
-    for character in "\\|$`{}*_[]<>#":
-        text = text.replace(character, "\\" + character)
-    return text
-
-
-def show(frame: pd.DataFrame, floatfmt: str = "g", index: bool = False) -> Markdown:
-    """A data frame as a Markdown table: a real table in the HTML, the PDF and the EPUB alike
-    (pandas' own display is HTML for the web and a verbatim text block in LaTeX)."""
-    frame = frame.reset_index() if index else frame
-    # A missing value is an empty cell (pandas would print <NA>, which Markdown reads as a tag).
-    frame = frame.astype(object).where(frame.notna(), "")
-    return Markdown(frame.to_markdown(index=False, floatfmt=floatfmt) + "\n")
+            flush()
+            out.append(line + "\n")
+    flush()
+    return Markdown("".join(out))

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -48,6 +48,14 @@ def build(root: Path, builder: str = "html") -> BuildResult:
     return BuildResult(process.returncode, process.stdout + process.stderr, root)
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that needs the built book (directly or through another fixture) is marked
+    `book`; `make check` runs the others."""
+    for item in items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
+
+
 @pytest.fixture(scope="session")
 def built_book() -> BuildResult:
     """The real book, built in the checkout's own _build/ (reusing its cache)."""
@@ -57,44 +65,95 @@ def built_book() -> BuildResult:
 
 
 @pytest.fixture()
-def project_copy(tmp_path: Path, built_book: BuildResult) -> Path:
-    """A copy of the project with the executed-notebook cache of the real build, so that a
-    rebuild executes only what the test's change makes stale."""
+def project_copy(tmp_path: Path, build_snapshot: Path) -> Path:
+    """A copy of the project with the real build's outputs, so that a build of the copy is as
+    incremental as the author's next build: it executes and re-reads only what the test's
+    change makes stale."""
     copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, ignore=COPY_IGNORE)
-    shutil.copytree(BUILD / ".jupyter_cache", copy / "_build" / ".jupyter_cache")
+    shutil.copytree(ROOT, copy, ignore=COPY_IGNORE)  # copy2: modification times are kept
+    shutil.copytree(build_snapshot, copy / "_build")
+    relocate_sphinx_environment(copy / "_build" / ".doctrees" / "environment.pickle", ROOT, copy)
     return copy
 
 
+@pytest.fixture(scope="session")
+def build_snapshot(built_book: BuildResult, tmp_path_factory) -> Path:
+    """The real build's HTML state, copied once while no other build (another test worker's
+    PDF, say) writes into _build/."""
+    from tools.build import exclusive_build
+
+    snapshot = tmp_path_factory.mktemp("build-snapshot") / "_build"
+    with exclusive_build():
+        for part in BUILD_STATE:
+            if (BUILD / part).is_dir():
+                shutil.copytree(BUILD / part, snapshot / part)
+    return snapshot
+
+
+# What a project copy takes from the real build (not its PDF, EPUB or lock).
+BUILD_STATE = (".jupyter_cache", ".doctrees", "html", "jupyter_execute", ".data-validated")
+
+
+def relocate_sphinx_environment(pickle_path: Path, old: Path, new: Path) -> None:
+    """Sphinx refuses an environment saved for another source folder and starts afresh (about
+    20 s for this book): rewrite every path under `old` in the saved environment to `new`."""
+    import pickle
+
+    if not pickle_path.exists():
+        return
+    old_text, new_text = str(old), str(new)
+    seen: set[int] = set()
+
+    def moved(value):
+        if isinstance(value, str):
+            return type(value)(new_text + value[len(old_text):]) if value.startswith(old_text) else value
+        if isinstance(value, PurePath):
+            text = str(value)
+            return type(value)(new_text + text[len(old_text):]) if text.startswith(old_text) else value
+        if isinstance(value, (int, float, bytes, type(None), type)) or id(value) in seen:
+            return value
+        seen.add(id(value))
+        if isinstance(value, dict):
+            items = [(moved(k), moved(v)) for k, v in value.items()]
+            value.clear()
+            value.update(items)
+        elif isinstance(value, list):
+            value[:] = [moved(v) for v in value]
+        elif isinstance(value, set):
+            items = [moved(v) for v in value]
+            value.clear()
+            value.update(items)
+        elif isinstance(value, tuple):
+            items = [moved(v) for v in value]
+            return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+        elif hasattr(value, "__dict__"):
+            for name, item in list(vars(value).items()):
+                object.__setattr__(value, name, moved(item))
+        return value
+
+    with pickle_path.open("rb") as handle:
+        environment = pickle.load(handle)
+    moved(environment)
+    with pickle_path.open("wb") as handle:
+        pickle.dump(environment, handle, pickle.HIGHEST_PROTOCOL)
+
+
 def text_of(html: str) -> str:
-    """Visible text of an HTML page, whitespace folded."""
-    from html.parser import HTMLParser
+    """Visible text of an HTML page (scripts and styles left out), whitespace folded."""
+    from bs4 import BeautifulSoup
 
-    class Text(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.parts: list[str] = []
-            self.skip = 0
+    soup = BeautifulSoup(html, "html.parser")
+    for hidden in soup(["script", "style"]):
+        hidden.decompose()
+    for block in soup(list(BLOCKS)):  # words in two blocks are two words; inline text joins
+        block.insert_before(" ")
+        block.append(" ")
+    return " ".join(soup.get_text().split())
 
-        def handle_starttag(self, tag, attrs):
-            if tag in ("script", "style"):
-                self.skip += 1
-            if tag in BLOCKS:
-                self.parts.append(" ")
 
-        def handle_endtag(self, tag):
-            if tag in ("script", "style") and self.skip:
-                self.skip -= 1
-            if tag in BLOCKS:
-                self.parts.append(" ")
-
-        def handle_data(self, data):
-            if not self.skip:
-                self.parts.append(data)
-
-    parser = Text()
-    parser.feed(html)
-    return " ".join("".join(parser.parts).split())
+def page_text(root: Path, page: str) -> str:
+    """Visible text of the built HTML page `page` (e.g. "book/chapter1") of the project `root`."""
+    return text_of((root / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"))
 
 
 # Tags whose boundaries separate words in the rendered page.

@@ -24,7 +24,7 @@ from tools import refs
 
 KEY = "testova2021proverka"
 # A made-up source (this copy of the project is thrown away after the test), written the way
-# CONVENTIONS.md asks: transliterated title, its English translation, language, date, URL.
+# The citation conventions (README, "Adding a citation") ask: transliterated title, its English translation, language, date, URL.
 ENTRY = f"""
 @article{{{KEY},
   author = {{Testova, Anna}},
@@ -82,9 +82,9 @@ def cited(tmp_path_factory, built_book):
     return copy, result
 
 
-def footnote_text(html: str, key: str) -> str:
-    """The text of a footnote as the reader sees it: label and reference."""
-    start = html.index(">", html.index(f'id="footcite-{key}"')) + 1
+def footnote_text(html: str, note_id: str) -> str:
+    """The text of a note as the reader sees it: label and reference."""
+    start = html.index(">", html.index(f'id="{note_id}"')) + 1
     inner = re.sub(r"<[^>]+>", "", html[start: html.index("</aside>", start)])
     return " ".join(unescape(inner).split())
 
@@ -99,8 +99,10 @@ def test_new_entry_is_a_footnote_in_the_html(cited):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = (copy / "_build" / "html" / "book" / "introduction.html").read_text(encoding="utf-8")
     # the citation is a footnote reference in the sentence, and the footnote says it all
-    assert re.search(rf'across the country<a class="footnote-reference brackets" href="#footcite-{KEY}"', html)
-    assert footnote_text(html, KEY) == f"[1] {FOOTNOTE}"
+    marker = re.search(r'across the country<a class="footnote-reference brackets[^"]*" '
+                       r'href="#(thesis-note-(\d+))"', html)
+    assert marker, "the citation is not a note of the sentence"
+    assert footnote_text(html, marker.group(1)) == f"[{marker.group(2)}] {FOOTNOTE}"
     # the bibliography page lists it too, in the same words
     bibliography = (copy / "_build" / "html" / "book" / "bibliography.html").read_text(encoding="utf-8")
     assert FOOTNOTE in " ".join(unescape(re.sub(r"<[^>]+>", "", bibliography)).split())

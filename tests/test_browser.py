@@ -547,7 +547,7 @@ def test_dark_mode_switches_and_persists(open_tab):
     assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     text = page.evaluate("() => getComputedStyle(document.querySelector('article p')).color")
-    assert luminance(background) < 0.2 < 0.6 < luminance(text), (background, text)
+    assert luminance(background) < 0.2 and luminance(text) > 0.6, (background, text)
     page.reload(wait_until="networkidle")
     assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -68,10 +68,11 @@ def test_a_figure_whose_reads_were_not_recorded_fails_the_build(project_copy):
     assert "\nethnic_composition_figure()\n" in text
     notebook.write_text(text.replace(
         "\nethnic_composition_figure()\n",
-        "\nethnic_composition_figure.__wrapped__()\n"), encoding="utf-8")
+        "\ndef unrecorded_figure():\n    return ethnic_composition_figure.__wrapped__()\n\n"
+        "unrecorded_figure()\n"), encoding="utf-8")
     result = build(project_copy)
     assert result.returncode != 0
-    assert "no record of the files" in result.output, result.output[-3000:]
+    assert "no record of the files unrecorded_figure() used" in result.output, result.output[-3000:]
 
 
 def test_a_figure_that_no_notebook_draws_fails_the_build(project_copy):

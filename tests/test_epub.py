@@ -96,10 +96,19 @@ def test_epub_has_every_figure_of_the_html_book(epub):
 
 def test_epub_footnotes_come_from_the_bibliography(epub):
     page = xhtml(epub, "introduction")
-    assert 'href="#footcite-tokayev2022announcement"' in page
-    note = page[page.index('id="footcite-tokayev2022announcement"'):]
+    assert 'href="#thesis-note-1"' in page
+    note = page[page.index('id="thesis-note-1"'):]
     assert "Tokayev, Kassym-Jomart" in text_of(note[: note.index("</aside>")])
 
+
+def test_epub_notes_carry_the_thesis_numbers(epub):
+    from bs4 import BeautifulSoup
+
+    numbers = []
+    for page in ("introduction", "chapter1", "chapter2", "chapter3", "chapter4", "chronology"):
+        soup = BeautifulSoup(xhtml(epub, page), "html.parser")
+        numbers += [int(a.get_text(strip=True).strip("[]")) for a in soup.select("a.footnote-reference")]
+    assert numbers == list(range(1, 178))
 
 def test_epub_bibliography_lists_every_source(epub):
     entries = pybtex.database.parse_file(str(ROOT / "references.bib")).entries

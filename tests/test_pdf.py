@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -136,69 +135,60 @@ def test_contents_lists_numbered_chapters_and_sections(pdf):
     assert "B Tables" in contents and "C Chronology of the events" in contents
 
 
-def html_footnotes() -> dict[str, dict[str, str]]:
-    """page → footnote id → footnote text, from the HTML book."""
-    notes = {}
-    for path in sorted((HTML / "book").glob("*.html")) + sorted((HTML / "notebooks").glob("*.html")):
-        html = path.read_text(encoding="utf-8")
-        page = {}
-        for match in re.finditer(r'<aside class="footnote brackets" id="([^"]+)"', html):
-            body = html[match.end(): html.index("</aside>", match.end())]
-            page[match.group(1)] = text_of("".join(re.findall(r"<p>.*?</p>", body, flags=re.S)))
-        notes[path.stem] = page
-    return notes
+def html_note_samples() -> list[tuple[str, str, str]]:
+    """(page, the six words before a note's marker, the note's text) for every note of the HTML
+    book, read with BeautifulSoup."""
+    from bs4 import BeautifulSoup
 
-
-def citing_snippets() -> list[tuple[str, str, str]]:
-    """(page, citation key, the words right before the citation) for every {footcite} whose
-    preceding words are plain prose (no role or markup in the way)."""
-    found = []
-    for _, _, docname in toc_pages():
-        text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
-        for match in re.finditer(r"\{footcite\}`([^`]+)`", text):
-            before = text[max(0, match.start() - 200): match.start()].splitlines()[-1]
-            before = re.split(r"[`{}\[\]*_]", before)[-1]
-            words = before.split()[-6:]
-            if len(squash(" ".join(words))) >= 25:
-                for key in match.group(1).split(","):
-                    found.append((Path(docname).name, key.strip(), " ".join(words)))
-    return found
+    samples = []
+    for path in sorted((HTML / "book").glob("*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        notes = {aside["id"]: aside for aside in soup.select("aside.footnote")}
+        for ref in soup.select("a.footnote-reference"):
+            paragraph = ref.find_parent("p")
+            if paragraph is None:
+                continue
+            before = ""
+            for element in paragraph.descendants:
+                if element is ref:
+                    break
+                if isinstance(element, str):
+                    before += element
+            note = notes[ref["href"].lstrip("#")]
+            body = " ".join(" ".join(p.get_text(" ") for p in note.find_all("p")).split())
+            samples.append((path.stem, " ".join(before.split()[-6:]), body))
+    return samples
 
 
 def test_citations_are_footnotes_on_the_page_that_cites_them(built_book, pdf):
-    """For every citation whose preceding words identify one page of the PDF, the footnote text
-    (as the HTML shows it) is at the bottom of that page, after the citing text. Repeated
-    citations of a source get their own footnote on their own page."""
-    notes = html_footnotes()
-    snippets = citing_snippets()
+    """For every note whose preceding words identify one page of the PDF, the note's text (as
+    the HTML shows it) is at the bottom of that page, after the citing text."""
+    samples = html_note_samples()
     checked, failures = 0, []
-    for page_name, key, words in snippets:
-        note = notes[page_name].get(f"footcite-{key}")
-        assert note, f"no HTML footnote for {key} on {page_name}"
+    for page_name, words, note in samples:
+        if len(squash(words)) < 25:
+            continue
         pages = pdf.page_of(words)
         if len(pages) != 1:
             continue  # the words recur (or are split by a figure): not a reliable sample
         squashed = pdf.squashed_pages[pages[0] - 1]
         position = squashed.index(squash(words))
         if squash(note)[:40] not in squashed[position:]:
-            failures.append(f"{page_name}: {key} cited on PDF page {pages[0]} after {words!r}: "
-                            f"footnote {note[:60]!r} is not on that page")
+            failures.append(f"{page_name}: note after {words!r} on PDF page {pages[0]}: "
+                            f"{note[:60]!r} is not on that page")
         checked += 1
     assert not failures, "\n".join(failures)
-    assert checked >= 0.8 * len(snippets) and checked > 100, (checked, len(snippets))
+    assert checked >= 0.7 * len(samples) and checked > 100, (checked, len(samples))
 
 
-def test_footnotes_are_numbered_through_the_book(pdf):
-    """One footnote per citation or note reference, numbered 1, 2, 3 … in reading order."""
+def test_footnotes_carry_the_thesis_numbers(pdf):
+    """One footnote per footnote of the thesis, numbered 1–177 as the author numbered them, in
+    reading order (book_extensions/notes.py)."""
     tex = (LATEX / "thesis.tex").read_text(encoding="utf-8")
     numbers = [int(n) for n in re.findall(r"\\begin\{footnote(?:text)?\}\[(\d+)\]", tex)]
-    references = 0
-    for _, _, docname in toc_pages():
-        text = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
-        references += sum(len(m.split(",")) for m in re.findall(r"\{footcite\}`([^`]+)`", text))
-        references += len(re.findall(r"\[\^[^\]]+\](?!:)", text))
-    assert sorted(numbers) == list(range(1, len(numbers) + 1))
-    assert len(numbers) == references
+    assert numbers == list(range(1, 178))
+    # Where each note stands is checked against the HTML's notes by
+    # test_citations_are_footnotes_on_the_page_that_cites_them.
 
 
 def test_bibliography_lists_every_source_in_its_chapter(pdf):

@@ -6,7 +6,10 @@ run (Sphinx alone, notebook execution off), because this machine is shared and n
 ratios, not seconds. It also counts the notebooks each scenario executed and checks that a data
 edit really changed the figure and the glued number (no stale output).
 
-    python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests]
+    python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests] [--baseline REV]
+
+`--baseline REV` also measures that git revision of the project (e.g. the commit before a change)
+in the same run, before the current tree, each against its own floor: compare the ratios.
 
 Results go to benchmarks/latest.json and benchmarks/latest.md (shown on the book's "About this
 edition" page), with the machine they were measured on.
@@ -36,12 +39,31 @@ PROSE_PAGE = "book/chapter1.md"
 PROSE_OLD = "The chapter contains three subparagraphs"
 DATA_FILE = "data/chronology_counts.csv"
 DATA_OLD, DATA_NEW = ",detained,4404,", ",detained,4504,"
+STYLE_FILE = "_static/reader.css"
 
 
 class Project:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, name: str = "current", extra_path: Path | None = None):
         self.root = root
-        self.env = dict(os.environ, PYTHONPATH=str(root))
+        self.name = name
+        self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            str(p) for p in (root, extra_path) if p is not None))
+
+    @classmethod
+    def of_revision(cls, revision: str, folder: Path) -> "Project":
+        """The project as committed at `revision`, with its own package metadata (an older
+        revision may register plugins through entry points)."""
+        root = folder / "project"
+        root.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+        site = folder / "site"
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                        "--no-build-isolation", "--target", str(site), str(root)], check=True,
+                       capture_output=True)
+        shutil.rmtree(root / "build", ignore_errors=True)
+        return cls(root, f"baseline {revision}", site)
 
     def run(self, *command: str, check: bool = True) -> float:
         started = time.perf_counter()
@@ -91,17 +113,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure(runs: int, with_pdf: bool, with_tests: bool) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
-    project = Project(workdir / "project")
-    shutil.copytree(ROOT, project.root, ignore=IGNORE)
+def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool) -> dict:
     rows: dict[str, dict] = {}
 
     def record(name: str, times: list[float], executed: int | None, note: str = "") -> None:
         rows[name] = {"median_seconds": median(times), "runs": len(times), "executed": executed, "note": note}
-        print(f"  {name}: {median(times):.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})", flush=True)
+        print(f"  {project.name}: {name}: {median(times):.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})",
+              flush=True)
 
-    print("measuring (each scenario's median over the runs) ...", flush=True)
+    print(f"measuring {project.name} (each scenario's median over the runs) ...", flush=True)
     record("floor: Sphinx alone, execution off", [project.floor() for _ in range(runs)], 0)
 
     cold, executed, notebook_seconds = [], 0, []
@@ -137,6 +157,16 @@ def measure(runs: int, with_pdf: bool, with_tests: bool) -> dict:
            "figure and glued number changed: " + ("yes" if fresh else "NO (stale output)"))
     rows["one value in data/ edited"]["fresh"] = fresh
 
+    style, style_fresh = [], True
+    for i in range(runs):
+        marker = f"/* bench edit {i + 1} */"
+        path = project.root / STYLE_FILE
+        path.write_text(path.read_text(encoding="utf-8") + marker + "\n", encoding="utf-8")
+        style.append(project.build())
+        style_fresh &= marker in (project.root / "_build" / "html" / STYLE_FILE).read_text(encoding="utf-8")
+    record("the book's style sheet edited", style, project.executed(),
+           "new style sheet in the book: " + ("yes" if style_fresh else "NO (stale output)"))
+
     if with_pdf:
         pdf = []
         for _ in range(runs):
@@ -150,7 +180,6 @@ def measure(runs: int, with_pdf: bool, with_tests: bool) -> dict:
         record("make test", [project.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")], None,
                "one run")
 
-    shutil.rmtree(workdir, ignore_errors=True)
     floor = rows["floor: Sphinx alone, execution off"]["median_seconds"]
     for row in rows.values():
         row["ratio_to_floor"] = row["median_seconds"] / floor
@@ -171,7 +200,8 @@ def stale_check(project: Project, new_line: str) -> bool:
 def machine() -> dict:
     memory = ""
     try:
-        kib = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        kib = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal")).split()[1])
         memory = f"{kib / 1024 ** 2:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -181,11 +211,21 @@ def machine() -> dict:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def table(rows: dict, info: dict) -> str:
+def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None) -> str:
     cold = rows["cold HTML build"]
     lines = [f"Measured on {info['date']}: {info['cpus']} CPUs, {info['memory']}, {info['system']}, "
-             f"Python {info['python']} (load average at start: {info['load_average_at_start']:.1f}).", "",
-             "| scenario | median (s) | × floor | notebooks executed | note |", "|---|---:|---:|---:|---|"]
+             f"Python {info['python']} (load average at start: {info['load_average_at_start']:.1f}).", ""]
+    if baseline:
+        name, before = baseline
+        lines += [f"Compared in the same run with {name}:", "",
+                  "| scenario | before (s) | × floor | now (s) | × floor |", "|---|---:|---:|---:|---:|"]
+        for scenario, row in rows.items():
+            old = before.get(scenario)
+            lines.append(f"| {scenario} | " + (f"{old['median_seconds']:.1f} | {old['ratio_to_floor']:.2f}"
+                                               if old else "– | –")
+                         + f" | {row['median_seconds']:.1f} | {row['ratio_to_floor']:.2f} |")
+        lines += ["", "Now, in detail:", ""]
+    lines += ["| scenario | median (s) | × floor | notebooks executed | note |", "|---|---:|---:|---:|---|"]
     for name, row in rows.items():
         executed = "" if row["executed"] is None else str(row["executed"])
         lines.append(f"| {name} | {row['median_seconds']:.1f} | {row['ratio_to_floor']:.2f} | {executed} | {row['note']} |")
@@ -207,15 +247,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-pdf", action="store_true")
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, in the same run")
     args = parser.parse_args(argv)
     info = machine()
     with_pdf = not args.skip_pdf and shutil.which("xelatex") is not None
-    rows = measure(args.runs, with_pdf, not args.skip_tests)
-    text = table(rows, info)
+    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
+    try:
+        before = None
+        if args.baseline:
+            old = Project.of_revision(args.baseline, workdir / "baseline")
+            before = (old.name, measure(old, args.runs, with_pdf, not args.skip_tests))
+        project = Project(workdir / "current" / "project")
+        shutil.copytree(ROOT, project.root, ignore=IGNORE)
+        rows = measure(project, args.runs, with_pdf, not args.skip_tests)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = table(rows, info, before)
     print()
     print(text)
     OUT.mkdir(exist_ok=True)
-    (OUT / "latest.json").write_text(json.dumps({"machine": info, "results": rows}, indent=1) + "\n")
+    (OUT / "latest.json").write_text(json.dumps({"machine": info, "results": rows,
+                                                 "baseline": dict([before]) if before else None},
+                                                indent=1) + "\n")
     (OUT / "latest.md").write_text(text)
     return 0
 

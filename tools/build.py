@@ -33,7 +33,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from tools import execute_notebooks
+from tools import execute_notebooks, refs
 
 ROOT = execute_notebooks.ROOT
 BUILD = ROOT / "_build"
@@ -85,7 +85,9 @@ def sphinx(target: str, fresh: bool) -> int:
     os.chdir(ROOT)
     result = build_sphinx(ROOT, outdir, use_external_toc=True, noconfig=True,
                           path_config=str(ROOT / "_config.yml"),
-                          confoverrides={"external_toc_path": (ROOT / "_toc.yml").as_posix(),
+                          # Paths relative to the project: a copy of it keeps the same configuration
+                          # (and so its Sphinx environment, for an incremental build).
+                          confoverrides={"external_toc_path": "_toc.yml",
                                          "latex_individualpages": False},
                           builder=builder, warningiserror=True, keep_going=True, freshenv=fresh)
     return result if isinstance(result, int) else 1
@@ -176,6 +178,9 @@ def epubcheck() -> None:
 
 
 def build(target: str) -> None:
+    problem = refs.syntax_error()  # before Sphinx, whose message names no file (or a wrong line)
+    if problem:
+        raise BuildFailed(problem)
     fresh = UNFINISHED.exists()
     if fresh:
         print("the last build did not finish: every page is read again", flush=True)
@@ -218,8 +223,11 @@ def main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         execute_notebooks.stop_children()
-        print("interrupted: the next build reads every page again", file=sys.stderr)
-        return 130
+        print("interrupted: the next build reads every page again", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # At once: a normal exit would wait for the notebook pool's threads, which wait for
+        # workers that are gone.
+        os._exit(130)
     except Exception as error:  # noqa: BLE001 - a short message; the traceback to the log
         ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"error: {type(error).__name__}: {error}\n(the traceback is in "

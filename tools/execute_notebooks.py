@@ -110,7 +110,7 @@ def _failure_message(path: Path, nb, exc_string: str) -> str:
             line = fence
             traceback = ANSI.sub("", "\n".join(output.get("traceback", [])))
             within = re.findall(r"Cell In\[\d+\], line (\d+)", traceback)
-            first = next((l for l in cell.source.splitlines() if l.strip()), None)
+            first = next((text for text in cell.source.splitlines() if text.strip()), None)
             if within and first is not None:
                 start = next((k for k in range(fence, len(file_lines)) if file_lines[k] == first), None)
                 offset = cell.source.splitlines().index(first)
@@ -130,9 +130,13 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
     # every start would drown the build's own messages.
-    result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
-                                 allow_errors=False, meta_override=True,
-                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    try:
+        result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
+                                     allow_errors=False, meta_override=True,
+                                     extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except Exception as error:  # noqa: BLE001 - the kernel died or could not start
+        rel = path.relative_to(ROOT).as_posix()
+        raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
     if result.err is not None:
         raise NotebookFailed(_failure_message(path, nb, result.exc_string))
     probe = nb.cells.pop()
@@ -178,6 +182,16 @@ def validate_data() -> None:
     data.remember_valid()
 
 
+def _leave_signals_to_the_build() -> None:
+    """In a worker: Ctrl-C and SIGTERM go to the whole process group; the build's own process
+    handles them (stop_children), while the workers are still there to be found with their
+    kernels. (A handler, not SIG_IGN, which the kernels would inherit.)"""
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: None)
+
+
 def stop_children() -> None:
     """End every process this build started (pool workers and the kernels they started in
     sessions of their own), so that no worker outlives an interrupted build."""
@@ -210,7 +224,8 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     started = time.perf_counter()
     if todo:
         validate_data()
-        pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1))
+        pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1),
+                                   initializer=_leave_signals_to_the_build)
         try:
             futures = {pool.submit(execute, str(p)): (p, reason) for p, reason in todo}
             for future, (path, reason) in futures.items():

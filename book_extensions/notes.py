@@ -1,0 +1,231 @@
+"""The thesis's footnotes as the author numbered them, in every edition.
+
+The thesis numbers its 177 footnotes through the whole text. In the pages a footnote is written
+as one of:
+
+* ``{footcite}`key``` — a source; ``{footcite}`key1,key2``` — one footnote listing sources;
+* ``[^name]`` — a remark (or a lost footnote, whose text says so);
+* ``[^name]{footcite}`key``` — a remark followed by its source: one footnote.
+
+sphinxcontrib-bibtex would make one footnote per key and page (a repeated citation sharing the
+first one's number) and number them per page. Here, while a page is read, every footnote of the
+thesis becomes exactly one note, in reading order: the remark, then its sources, the first
+citation of a source in the chapter in full and a repeated one in short (author, short title);
+the bibliography keeps the full form. When a page is written, each note takes its number in
+the whole thesis: the notes of the pages before it in `_toc.yml`, within the parts named by
+`thesis_notes_parts`, plus its place on the page (pages outside those parts number their own
+notes from 1). So note 43 is note 43 in the HTML, the PDF and the EPUB.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinxcontrib.bibtex.foot_roles import FootCiteRole
+
+ENV_COUNTS = "thesis_note_counts"   # docname -> number of notes on the page
+GROUP = "thesis_note_group"         # on a footcite reference: which role call made it
+KEY = "thesis_note_key"             # on a footcite reference: its BibTeX key
+NOTE_CLASS = "thesis-note"
+_calls = itertools.count(1)
+
+
+class GroupedFootCiteRole(FootCiteRole):
+    """`{footcite}` that marks the references one call makes as one footnote of the thesis."""
+
+    def run(self):
+        result, messages = super().run()
+        group = next(_calls)
+        keys = [key.strip() for key in self.text.split(",")]
+        known = [k for k in keys if k in self.env.get_domain("cite").bibdata.data.entries]
+        refs = [r for node in result for r in node.findall(nodes.footnote_reference)]
+        for ref, key in zip(refs, known):
+            ref[GROUP] = group
+            ref[KEY] = key
+        return result, messages
+
+
+def _body(footnote: nodes.footnote) -> list[nodes.Node]:
+    return [child.deepcopy() for child in footnote.children if not isinstance(child, nodes.label)]
+
+
+def _inline(footnote: nodes.footnote) -> list[nodes.Node]:
+    """The text of a one-paragraph footnote (a formatted source) as inline nodes."""
+    paragraphs = [child for child in footnote.children if isinstance(child, nodes.paragraph)]
+    return [node.deepcopy() for paragraph in paragraphs for node in paragraph.children]
+
+
+class CollectThesisNotes(SphinxTransform):
+    """On reading a page: one note per footnote of the thesis, in reading order."""
+
+    default_priority = 700  # after docutils numbered and linked the page's footnotes (620)
+
+    def apply(self, **kwargs) -> None:
+        document = self.document
+        footnotes = {i: f for f in document.findall(nodes.footnote) for i in f["ids"]}
+        refs = [r for r in document.findall(nodes.footnote_reference)
+                if r.get("refid") in footnotes and not _inside(r, nodes.footnote)]
+        self.env.__dict__.setdefault(ENV_COUNTS, {})[self.env.docname] = 0
+        if not refs:
+            return
+        domain = self.env.get_domain("cite")
+        from .citation_style import short_form
+
+        groups: list[list[nodes.footnote_reference]] = []
+        for ref in refs:
+            previous = groups[-1][-1] if groups else None
+            same_call = previous is not None and ref.get(GROUP) and previous.get(GROUP) == ref.get(GROUP)
+            source_after_remark = (previous is not None and ref.get(GROUP) and not previous.get(GROUP)
+                                   and len(groups[-1]) == 1 and previous.next_node(
+                                       descend=False, siblings=True) is ref)
+            if same_call or source_after_remark:
+                groups[-1].append(ref)
+            else:
+                groups.append([ref])
+
+        cited: set[str] = set()
+        notes = []
+        for index, group in enumerate(groups, 1):
+            note = nodes.footnote(ids=[f"thesis-note-{index}"], classes=[NOTE_CLASS],
+                                  thesis_note=index, thesis_note_doc=self.env.docname,
+                                  docname=self.env.docname,  # Sphinx's LaTeX writer pairs by it
+                                  backrefs=[f"thesis-note-ref-{index}"])
+            note += nodes.label("", str(index))
+            sources: list[nodes.Node] = []
+            for ref in group:
+                footnote = footnotes[ref["refid"]]
+                key = ref.get(KEY)
+                if key is None:  # a remark
+                    note.extend(_body(footnote))
+                    continue
+                if sources:  # sources listed as the thesis lists them: "A; B"
+                    _drop_final_full_stop(sources)
+                    sources.append(nodes.Text("; "))
+                if key in cited:
+                    entry = domain.bibdata.data.entries[key]
+                    sources.extend(short_form(entry).render(domain.backend))
+                else:
+                    sources.extend(_inline(footnote))
+                    cited.add(key)
+            if sources:
+                paragraphs = [c for c in note.children if isinstance(c, nodes.paragraph)]
+                if paragraphs:  # a remark and its source: one note, the source after the remark
+                    paragraphs[-1] += nodes.Text(" ")
+                    paragraphs[-1].extend(sources)
+                else:
+                    note += nodes.paragraph("", "", *sources)
+            reference = nodes.footnote_reference("", str(index), refid=note["ids"][0],
+                                                 ids=[f"thesis-note-ref-{index}"],
+                                                 classes=[NOTE_CLASS], thesis_note=index,
+                                                 thesis_note_doc=self.env.docname,
+                                                 docname=self.env.docname)
+            group[0].replace_self(reference)
+            for extra in group[1:]:
+                extra.parent.remove(extra)
+            notes.append(note)
+
+        # The notes replace the footnotes they were made from, where those stood (the page's
+        # {footbibliography}, or the end of the page).
+        old = [f for f in footnotes.values() if f.parent is not None]
+        place = next((f.parent for f in old if isinstance(f.parent, nodes.container)), None)
+        for footnote in dict.fromkeys(old):
+            footnote.parent.remove(footnote)
+        if place is None or place.parent is None:
+            place = nodes.container(classes=["thesis-notes"])
+            document += place
+        place["classes"] = list(dict.fromkeys([*place["classes"], "thesis-notes"]))
+        place.extend(notes)
+        self.env.__dict__[ENV_COUNTS][self.env.docname] = len(notes)
+
+
+def _drop_final_full_stop(inline: list[nodes.Node]) -> None:
+    texts = [t for node in inline for t in (
+        [node] if isinstance(node, nodes.Text) else list(node.findall(nodes.Text)))]
+    if texts and texts[-1].astext().endswith("."):
+        last = texts[-1]
+        replacement = nodes.Text(last.astext()[:-1])
+        if last in inline:
+            inline[inline.index(last)] = replacement
+        else:
+            last.parent.replace(last, replacement)
+
+
+def _inside(node: nodes.Node, kind) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, kind):
+            return True
+        parent = parent.parent
+    return False
+
+
+def thesis_docnames(app) -> list[str]:
+    """The pages whose notes are the thesis's, in reading order."""
+    from .latex import toc_parts
+
+    parts = set(app.config.thesis_notes_parts)
+    return [doc for caption, _, docnames in toc_parts(app) if caption in parts for doc in docnames]
+
+
+def first_number(app, env, docname: str) -> int:
+    """The thesis's number of the first note of `docname`."""
+    order = thesis_docnames(app)
+    if docname not in order:
+        return 1
+    counts = getattr(env, ENV_COUNTS, {})
+    return 1 + sum(counts.get(doc, 0) for doc in order[: order.index(docname)])
+
+
+class NumberThesisNotes(SphinxPostTransform):
+    """On writing a page (or the whole book, for LaTeX): each note and its marker take the
+    thesis's number."""
+
+    default_priority = 5  # before the LaTeX writer turns references into \footnote (600)
+
+    def run(self, **kwargs) -> None:
+        notes = list(self.document.findall(
+            lambda n: isinstance(n, (nodes.footnote, nodes.footnote_reference)) and "thesis_note" in n))
+        offsets: dict[str, int] = {}
+        for node in notes:
+            doc = node["thesis_note_doc"]
+            if doc not in offsets:
+                offsets[doc] = first_number(self.app, self.env, doc) - 1
+            label = str(offsets[doc] + node["thesis_note"])
+            if isinstance(node, nodes.footnote):
+                node[0].children = [nodes.Text(label)]
+            else:
+                node.children = [nodes.Text(label)]
+
+
+ENV_OFFSETS = "thesis_note_offsets"  # docname -> first number, as last written
+
+
+def renumbered(app, env) -> list[str]:
+    """Pages whose notes now start at another number (a note was added or removed on a page
+    before them): they are written again, although their sources did not change."""
+    previous = getattr(env, ENV_OFFSETS, {})
+    current = {doc: first_number(app, env, doc) for doc in thesis_docnames(app)}
+    env.__dict__[ENV_OFFSETS] = current
+    return [doc for doc, number in current.items() if previous.get(doc) not in (None, number)]
+
+
+def purge(app, env, docname: str) -> None:
+    getattr(env, ENV_COUNTS, {}).pop(docname, None)
+
+
+def merge(app, env, docnames, other) -> None:
+    counts = env.__dict__.setdefault(ENV_COUNTS, {})
+    counts.update({d: n for d, n in getattr(other, ENV_COUNTS, {}).items() if d in docnames})
+
+
+def setup(app) -> None:
+    app.add_config_value("thesis_notes_parts", [], "env", [list])
+    app.add_role("footcite", GroupedFootCiteRole(), override=True)
+    app.add_transform(CollectThesisNotes)
+    app.add_post_transform(NumberThesisNotes)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-get-updated", renumbered)

@@ -1,0 +1,174 @@
+"""A build ends consistent or fails: a failed build stays failed until the fault is fixed, an
+interrupted or partly failed build leaves no stale page and no process behind, two builds of one
+checkout do not interleave, and `_build/html` holds only what the current pages use."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import build, page_text
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# Faults that Sphinx reports as warnings (errors with -W): its saved environment would let the
+# next run pass without reading the page again.
+SPHINX_FAULTS = [
+    ("introduction", "{footcite}`tokayev2022announcement`", "{footcite}`tokayev2022anouncement`",
+     "tokayev2022anouncement"),
+    ("chapter1", "{glue:text}`q3o3-n:d`", "{glue:text}`q3o3-nn:d`", "q3o3-nn"),
+    ("conclusions", "\n\n", "\n\n```{notadirective}\n```\n\n", "notadirective"),
+]
+
+
+def test_a_failed_build_fails_again_until_the_fault_is_fixed(project_copy):
+    originals = {}
+    for page, old, new, _ in SPHINX_FAULTS:
+        source = project_copy / "book" / f"{page}.md"
+        originals.setdefault(source, source.read_text(encoding="utf-8"))
+        replace_in(source, old, new)
+    for attempt in ("first", "second"):  # nothing changed in between: the faults are found again
+        result = build(project_copy)
+        assert result.returncode != 0, (attempt, result.output[-3000:])
+        for page, _, _, message in SPHINX_FAULTS:
+            assert f"{page}.md" in result.output and message in result.output, (attempt, message)
+    for source, text in originals.items():
+        source.write_text(text, encoding="utf-8")
+    fixed = build(project_copy)
+    assert fixed.returncode == 0, fixed.output[-3000:]
+
+
+def test_a_partly_failed_build_leaves_no_stale_page(project_copy):
+    """The data edit re-executes the survey pages into the cache during a run that then fails on
+    another notebook; once that one is fixed, the survey page shows the new count even though
+    nothing is left to execute."""
+    options = project_copy / "data" / "survey_options.csv"
+    replace_in(options, '"No, it never was.",10,', '"No, it never was.",12,')
+    assert build(project_copy).returncode == 0
+    assert "No, it never was. 12 9.7 %" in page_text(project_copy, "book/survey-results")
+    replace_in(options, '"No, it never was.",12,', '"No, it never was.",13,')
+    notebook = project_copy / "notebooks" / "population.md"
+    original = notebook.read_text(encoding="utf-8")
+    notebook.write_text(original + "\n```{code-cell} ipython3\n1/0\n```\n", encoding="utf-8")
+    failed = build(project_copy)
+    assert failed.returncode != 0 and "ZeroDivisionError" in failed.output
+    notebook.write_text(original, encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "book/survey-results.md" not in result.executed()  # executed by the failed run
+    text = page_text(project_copy, "book/survey-results")
+    assert "No, it never was. 13 10.5 %" in text and "No, it never was. 12 " not in text
+
+
+def processes_in(root: Path) -> list[psutil.Process]:
+    """Processes whose working directory is inside `root` (notebook kernels run in the
+    notebook's folder, in sessions of their own)."""
+    found = []
+    for process in psutil.process_iter(["cwd", "pid"]):
+        cwd = process.info.get("cwd")
+        if cwd and Path(cwd).is_relative_to(root) and process.pid != os.getpid():
+            found.append(process)
+    return found
+
+
+def test_sigterm_ends_every_worker_and_kernel_and_the_next_build_is_fresh(project_copy):
+    options = project_copy / "data" / "survey_options.csv"
+    replace_in(options, '"No, it never was.",10,', '"No, it never was.",11,')
+    process = subprocess.Popen([sys.executable, "-m", "tools.build", "html"], cwd=project_copy,
+                               env=dict(os.environ, PYTHONPATH=str(project_copy)),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+            "ipykernel" in " ".join(p.cmdline()) for p in processes_in(project_copy / "book")):
+        time.sleep(0.2)
+    assert time.monotonic() < deadline, "no kernel started"
+    os.killpg(process.pid, signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0 and "interrupted" in output, output[-3000:]
+    time.sleep(1)
+    assert processes_in(project_copy) == [], "processes outlived the build"
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "every page is read again" in result.output
+    assert "No, it never was. 11 8.9 %" in page_text(project_copy, "book/survey-results")
+
+
+def test_two_builds_at_once_wait_for_each_other(project_copy):
+    env = dict(os.environ, PYTHONPATH=str(project_copy))
+    command = [sys.executable, "-m", "tools.build", "html"]
+    first = subprocess.Popen(command, cwd=project_copy, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    time.sleep(1.5)
+    second = subprocess.run(command, cwd=project_copy, env=env, capture_output=True, text=True)
+    first_output, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, first_output[-3000:]
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "waiting for the build already running in this checkout" in second.stderr
+
+
+def test_the_html_output_holds_only_what_its_pages_use(project_copy):
+    """Re-executed figures are the same files, and a rebuild replaces (not adds) the hover
+    previews' scripts: one per page, each used by its page."""
+    html = project_copy / "_build" / "html"
+
+    def files(folder):
+        return sorted(p.relative_to(html).as_posix() for p in (html / folder).rglob("*") if p.is_file())
+
+    images, downloads = files("_images"), files("_downloads")
+    # The survey figures are drawn again (same data, new execution), and chapter 1 is re-read.
+    survey = project_copy / "kzthesis" / "survey.py"
+    survey.write_text(survey.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    replace_in(project_copy / "book" / "chapter1.md", "three subparagraphs", "three subparagraphs ")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "book/chapter1.md" in result.executed()
+    assert files("_images") == images and files("_downloads") == downloads
+    scripts = files("_static/tippy")
+    pages = [p.relative_to(html).with_suffix("").as_posix() for p in html.rglob("*.html")
+             if p.parent.name in ("book", "notebooks")]
+    for page in pages:
+        mine = [s for s in scripts if s.startswith(f"_static/tippy/{page}.")]
+        assert len(mine) == 1, (page, mine)
+        assert Path(mine[0]).name in (html / f"{page}.html").read_text(encoding="utf-8")
+
+
+def test_a_citation_style_edit_rereads_the_citing_pages(project_copy):
+    assert build(project_copy).returncode == 0
+    replace_in(project_copy / "book_extensions" / "citation_style.py",
+               '"russian": "[In Russian]"', '"russian": "[In Russian language]"')
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == []
+    assert "[In Russian language]" in page_text(project_copy, "book/chapter2")
+    assert "[In Russian language]" in page_text(project_copy, "book/bibliography")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda root: (root / "book" / "chapter1.ipynb").write_text("{}", encoding="utf-8"),
+     "_toc.yml: the entry 'book/chapter1' matches two files, book/chapter1.md and book/chapter1.ipynb"),
+    (lambda root: replace_in(root / "_toc.yml", "- file: book/conclusions", "- file: book/conclusion"),
+     "_toc.yml: the entry 'book/conclusion' names no file"),
+    (lambda root: (root / "book" / "tables.md").write_text(
+        (root / "book" / "tables.md").read_text(encoding="utf-8")
+        + "\n```{code-cell} ipython3\nimport os\nos._exit(1)\n```\n", encoding="utf-8"),
+     "book/tables.md: execution failed: "),
+])
+def test_structural_faults_end_in_one_short_message(project_copy, change, message):
+    change(project_copy)
+    result = build(project_copy)
+    assert result.returncode != 0
+    assert message in result.output, result.output[-3000:]
+    assert "Traceback (most recent call last)" not in result.output

@@ -1,0 +1,48 @@
+"""The copy-text is part of the project, unmodified, and the edition's references into it hold:
+every edition note's copy-text words stand at the line it gives."""
+
+import csv
+import hashlib
+import re
+
+import pytest
+
+from conftest import ROOT
+
+COPY_TEXT = ROOT / "copy-text" / "thesis.txt"
+# An edition note may quote words that the extraction broke over a few lines.
+LINES_SPANNED = 8
+
+
+def test_the_copy_text_is_the_one_described():
+    recorded = re.search(r"sha256: `([0-9a-f]{64})`", (ROOT / "copy-text" / "README.md").read_text())
+    assert recorded, "copy-text/README.md gives no sha256"
+    assert hashlib.sha256(COPY_TEXT.read_bytes()).hexdigest() == recorded.group(1)
+
+
+def folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+NOTES = list(csv.DictReader((ROOT / "book" / "edition-notes.csv").open(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("note", NOTES, ids=lambda n: f"{n['page']}:{n['seed_line']}")
+def test_each_edition_note_quotes_its_copy_text_line(note):
+    lines = COPY_TEXT.read_text(encoding="utf-8").split("\n")
+    line = int(note["seed_line"])
+    assert 1 <= line <= len(lines)
+    window = folded(" ".join(lines[line - 1: line - 1 + LINES_SPANNED]))
+    # Words from two places of one passage are quoted joined by "; ".
+    for part in folded(note["seed_text"]).split("; "):
+        assert part in window or part.replace(" ", "") in window.replace(" ", ""), (
+            f"copy-text/thesis.txt, line {line}: {part!r} not found there")
+
+
+def test_nothing_in_the_project_names_a_path_outside_it():
+    tracked = [p for p in ROOT.rglob("*") if p.is_file() and not set(p.relative_to(ROOT).parts[:1])
+               & {".git", ".venv", "_build", "node_modules"} and p.suffix in (".md", ".py", ".yml", ".json", ".csv", ".toml", ".txt", ".sh")]
+    outside = re.compile(r"(?<![\w.])/(?:work|root|home|tmp)/[A-Za-z]")
+    found = [f"{p.relative_to(ROOT)}" for p in tracked if p != COPY_TEXT
+             and outside.search(p.read_text(encoding="utf-8", errors="replace"))]
+    assert found == []
