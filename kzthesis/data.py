@@ -549,6 +549,17 @@ def _quantities_exist(frame: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+@check("printed_numbers")
+def _pages_of_the_book(frame: pd.DataFrame) -> list[Problem]:
+    """Every `page` is a page of the book (the errata page links to it)."""
+    from .report import is_page
+
+    return [Problem(frame.attrs["path"], line_of(frame, index[0]), "page",
+                    f"{str(page)!r} is not a page of the book (a file name in book/ without .md, "
+                    f"e.g. 'chapter1')")
+            for page, index in frame.groupby("page", sort=False).groups.items() if not is_page(page)]
+
+
 # Validation results of this process, per resource (cleared by `reset`).
 _frames: dict[str, pd.DataFrame] = {}          # typed frames of files whose steps 1-2 passed
 _structural: dict[str, list[Problem]] = {}     # problems of steps 1-2

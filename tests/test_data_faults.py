@@ -230,6 +230,13 @@ def test_unknown_quantity_is_named_at_validation(data_copy, quantity, message):
     assert found[0].startswith(f"data/printed_numbers.csv, line 5, column 'quantity': {message}")
 
 
+def test_page_of_a_printed_number_is_a_page_of_the_book(data_copy):
+    edit(data_copy / "printed_numbers.csv", '\nchapter4,"Of the 124', '\nchapter5,"Of the 124')
+    line = line_number(data_copy / "printed_numbers.csv", "chapter5,")
+    assert problems() == [f"data/printed_numbers.csv, line {line}, column 'page': 'chapter5' is not a "
+                          f"page of the book (a file name in book/ without .md, e.g. 'chapter1')"]
+
+
 def test_row_limit_is_declared_and_enforced(data_copy):
     assert data.resource_descriptor("printed_numbers")["maxRows"] == 100_000
     set_descriptor(data_copy, "printed_numbers", maxRows=10)
