@@ -327,6 +327,21 @@ def test_missing_glyphs_fail_the_pdf_build(tmp_path):
     assert any("undefined reference nowhere" in p for p in problems), problems
 
 
+def test_a_missing_glyph_is_traced_to_the_source_line(tmp_path, monkeypatch):
+    """XeLaTeX names the character, not where it was written: the build finds the line."""
+    from tools import build
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "chapter9.md").write_text("# A chapter\n\nA smile 😀 here.\n", encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a\n😀\n", encoding="utf-8")
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    log = "Missing character: There is no 😀 (U+1F600) in font FreeSerif:mode=node;language=dflt;!\n"
+    problems = build.latex_log_problems(log)
+    assert "  book/chapter9.md:3: 😀 (U+1F600) is written here; the PDF's fonts have no glyph for it" in problems
+    assert any(p.startswith("  data/x.csv:2: 😀") for p in problems), problems
+
+
 def compile_xelatex(folder: Path, document: str) -> str:
     (folder / "sample.tex").write_text(document, encoding="utf-8")
     subprocess.run(["xelatex", "-interaction=nonstopmode", "sample.tex"], cwd=folder,
