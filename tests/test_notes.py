@@ -22,7 +22,7 @@ def html_notes(page: str, root=None) -> list[tuple[str, str, str]]:
     for ref in soup.select("a.footnote-reference"):
         note = notes[ref["href"].lstrip("#")]
         label = note.select_one(".label").get_text(strip=True).strip("[]")
-        body = " ".join(p.get_text(" ") for p in note.find_all("p"))
+        body = " ".join(p.get_text() for p in note.find_all("p"))
         found.append((ref.get_text(strip=True).strip("[]"), label, " ".join(body.split())))
     return found
 

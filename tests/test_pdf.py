@@ -155,7 +155,9 @@ def html_note_samples() -> list[tuple[str, str, str]]:
                 if isinstance(element, str):
                     before += element
             note = notes[ref["href"].lstrip("#")]
-            body = " ".join(" ".join(p.get_text(" ") for p in note.find_all("p")).split())
+            if note.select("a.internal"):
+                continue  # a pointer inside the book ("Fig. 8" here, "Figure A.8" in print)
+            body = " ".join(" ".join(p.get_text() for p in note.find_all("p")).split())
             samples.append((path.stem, " ".join(before.split()[-6:]), body))
     return samples
 
