@@ -46,7 +46,7 @@ def test_rendered_chapter_has_every_footnote(built_book, page):
     their numbers), each citing what its markers name."""
     html = built_book.page(page)
     assert html.count('class="footnote-reference') == SEED_FOOTNOTES[page]
-    assert html.count('<aside class="footnote') == SEED_FOOTNOTES[page]
+    assert html.count('<aside class="footnote brackets') == SEED_FOOTNOTES[page]
     assert "footcite-" not in html  # no footnote of sphinxcontrib-bibtex's own is left
 
 

@@ -155,7 +155,9 @@ def html_note_samples() -> list[tuple[str, str, str]]:
                 if isinstance(element, str):
                     before += element
             note = notes[ref["href"].lstrip("#")]
-            body = " ".join(" ".join(p.get_text(" ") for p in note.find_all("p")).split())
+            if note.select("a.internal"):
+                continue  # a pointer inside the book ("Fig. 8" here, "Figure A.8" in print)
+            body = " ".join(" ".join(p.get_text() for p in note.find_all("p")).split())
             samples.append((path.stem, " ".join(before.split()[-6:]), body))
     return samples
 
@@ -325,6 +327,21 @@ def test_missing_glyphs_fail_the_pdf_build(tmp_path):
     problems = latex_log_problems(log)
     assert any(p.startswith("Missing character") for p in problems), problems
     assert any("undefined reference nowhere" in p for p in problems), problems
+
+
+def test_a_missing_glyph_is_traced_to_the_source_line(tmp_path, monkeypatch):
+    """XeLaTeX names the character, not where it was written: the build finds the line."""
+    from tools import build
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "chapter9.md").write_text("# A chapter\n\nA smile 😀 here.\n", encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a\n😀\n", encoding="utf-8")
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    log = "Missing character: There is no 😀 (U+1F600) in font FreeSerif:mode=node;language=dflt;!\n"
+    problems = build.latex_log_problems(log)
+    assert "  book/chapter9.md:3: 😀 (U+1F600) is written here; the PDF's fonts have no glyph for it" in problems
+    assert any(p.startswith("  data/x.csv:2: 😀") for p in problems), problems
 
 
 def compile_xelatex(folder: Path, document: str) -> str:

@@ -545,14 +545,14 @@ def test_citation_inside_a_code_cell_is_not_a_citation(copy):
 
 
 def test_page_with_footcite_needs_footbibliography(copy):
-    seed(copy, "```{footbibliography}\n```\n", "", "book/tables.md")
-    line = line_of(copy, "Source: {footcite}`bns2021national`.", "book/tables.md")
+    seed(copy, "```{footbibliography}\n```\n", "", "book/chronology.md")
+    line = line_of(copy, "{footcite}`azattyq2022hronologiya", "book/chronology.md")
     assert only_problem(copy).startswith(
-        f"book/tables.md:{line}: the page cites with {{footcite}} but has no ```{{footbibliography}}``` directive")
+        f"book/chronology.md:{line}: the page cites with {{footcite}} but has no ```{{footbibliography}}``` directive")
 
 
 def test_uncited_entry_is_reported(copy):
-    seed(copy, "Source: {footcite}`bns2021national`.", "Source: the national statistics bureau.", "book/tables.md")
+    seed(copy, "Source: {cite:p}`bns2021national`.", "Source: the national statistics bureau.", "book/tables.md")
     assert only_problem(copy) == (
         f"references.bib:{entry_line(copy, 'bns2021national')}: bns2021national: cited nowhere in book/ or "
         "notebooks/: cite it with {footcite}, delete it, or list it with the reason in "
@@ -560,7 +560,7 @@ def test_uncited_entry_is_reported(copy):
 
 
 def test_uncited_entry_listed_with_a_reason_passes(copy):
-    seed(copy, "Source: {footcite}`bns2021national`.", "Source: the national statistics bureau.", "book/tables.md")
+    seed(copy, "Source: {cite:p}`bns2021national`.", "Source: the national statistics bureau.", "book/tables.md")
     listing = copy / "tools" / "uncited-references.toml"
     listing.write_text(listing.read_text(encoding="utf-8") +
                        'bns2021national = "The source of Table 1, named in the table\'s own caption."\n',

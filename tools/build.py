@@ -118,12 +118,32 @@ def latex_log_problems(log: str) -> list[str]:
     for line in log.splitlines():
         if line.startswith("Missing character:"):
             problems.append(line.strip())
+            found = re.search(r"There is no (\S+)", line)
+            if found:
+                problems += [f"  {place}: {found.group(1)} (U+{ord(found.group(1)[0]):04X}) is written "
+                             f"here; the PDF's fonts have no glyph for it"
+                             for place in source_lines_with(found.group(1))]
     for match in re.finditer(r"LaTeX Warning: (Reference|Citation|Hyper reference) [`'](.+?)' on page (\S+)"
                              r" undefined", log):
         problems.append(f"undefined {match.group(1).lower()} {match.group(2)} on page {match.group(3)}")
     if "There were undefined references" in log:
         problems.append("LaTeX: there were undefined references")
     return sorted(set(problems), key=problems.index)
+
+
+# The files a character of the book's text can come from.
+SOURCES = ("book/*.md", "book/*.csv", "notebooks/*.md", "data/*.csv", "references.bib", "_config.yml")
+
+
+def source_lines_with(text: str) -> list[str]:
+    """`FILE:LINE` of every source line that contains `text` (a character the fonts lack)."""
+    places = []
+    for pattern in SOURCES:
+        for path in sorted(ROOT.glob(pattern)):
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if text in line:
+                    places.append(f"{path.relative_to(ROOT).as_posix()}:{number}")
+    return places
 
 
 def latex_to_pdf() -> None:
