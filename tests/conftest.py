@@ -138,6 +138,20 @@ def relocate_sphinx_environment(pickle_path: Path, old: Path, new: Path) -> None
         pickle.dump(environment, handle, pickle.HIGHEST_PROTOCOL)
 
 
+@pytest.fixture()
+def data_copy(tmp_path, monkeypatch):
+    """A copy of data/ that the package loads instead of the real one."""
+    from kzthesis import data
+
+    copy = tmp_path / "data"
+    shutil.copytree(ROOT / "data", copy)
+    monkeypatch.setattr(data, "DATA_DIR", copy)
+    monkeypatch.setattr(data, "DESCRIPTOR", copy / "datapackage.json")
+    data.reset()
+    yield copy
+    data.reset()
+
+
 def text_of(html: str) -> str:
     """Visible text of an HTML page (scripts and styles left out), whitespace folded."""
     from bs4 import BeautifulSoup

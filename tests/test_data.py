@@ -1,7 +1,6 @@
 """The data package: described with Frictionless, validated on load with messages that name the
 file, line and column, and audited against the numbers the thesis prints."""
 
-import shutil
 
 import frictionless
 import pybtex.database
@@ -34,18 +33,6 @@ def test_survey_matches_the_thesis():
     assert [survey.count(1, o) for o in (1, 2, 3, 4)] == [77, 46, 15, 9]
     assert round(survey.share(8, 2), 1) == 79.8
     assert len(survey.recommendations()) == 24 and survey.no_answer_open_question() == 20
-
-
-@pytest.fixture()
-def data_copy(tmp_path, monkeypatch):
-    """A copy of data/ that the package loads instead of the real one."""
-    copy = tmp_path / "data"
-    shutil.copytree(DATA, copy)
-    monkeypatch.setattr(data, "DATA_DIR", copy)
-    monkeypatch.setattr(data, "DESCRIPTOR", copy / "datapackage.json")
-    data.reset()
-    yield copy
-    data.reset()
 
 
 def edit(path, old, new):

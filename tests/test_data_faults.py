@@ -11,7 +11,7 @@ import pytest
 
 from conftest import build, text_of
 from kzthesis import audit, data, survey
-from test_data import data_copy, edit, line_number  # noqa: F401 (a fixture and its helpers)
+from test_data import edit, line_number
 
 
 def problems() -> list[str]:
@@ -55,7 +55,7 @@ def test_windows_1251_file_is_named_not_the_file_that_refers_to_it(data_copy):
     path = data_copy / "survey_questions.csv"
     text = path.read_text(encoding="utf-8").replace("Kazakhstan?", "Казахстане?")
     path.write_bytes(text.encode("cp1251"))
-    line = text.splitlines().index(next(l for l in text.splitlines() if "Казахстане?" in l)) + 1
+    line = text.splitlines().index(next(row for row in text.splitlines() if "Казахстане?" in row)) + 1
     expected = f"data/survey_questions.csv, line {line}: is not UTF-8 (looks like Windows-1251): save it as UTF-8"
     assert problems() == [expected]
     # survey_options.csv refers to survey_questions.csv: it is not blamed, and loads.
@@ -68,7 +68,7 @@ def test_windows_1252_and_utf16_are_named(data_copy):
     path = data_copy / "survey_recommendations.csv"
     text = path.read_text(encoding="utf-8").replace("wellbeing", "well-being, café")
     path.write_bytes(text.encode("cp1252"))
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "café" in l)
+    line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "café" in text_line)
     assert problems() == [f"data/survey_recommendations.csv, line {line}: is not UTF-8 (looks like "
                           f"Windows-1252): save it as UTF-8"]
     path.write_bytes(text.encode("utf-16"))
@@ -127,8 +127,8 @@ def test_mentions_cannot_exceed_the_respondents_who_answered(data_copy):
 @pytest.mark.parametrize("question,option", [(3, 2), (3, 4), (1, 1), (9, 4)])
 def test_deleted_option_is_named_where_it_belongs(data_copy, question, option):
     path = data_copy / "survey_options.csv"
-    line = next(i for i, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                if l.startswith(f"{question},{option},"))
+    line = next(i for i, text_line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if text_line.startswith(f"{question},{option},"))
     delete_line(path, line)
     expected = (f"data/survey_options.csv, line {line}, column 'option': the row of question {question}, "
                 f"option {option} is missing: the file has one for every question 1–9 and option 1–4")
