@@ -6,9 +6,12 @@ than the page's last reading. Each page registers:
 * the files its notebook used when it last executed (data files, `kzthesis` modules, edition
   notes), from the record that `tools/execute_notebooks.py` stored in the jupyter-cache: a data
   edit re-executes the notebook and re-reads the page, with nothing else to remember;
-* the inputs every page is rendered with: `_config.yml`, `_toc.yml` (the sidebar of every page),
-  `_static/` and every file of `book_extensions` (templates, style sheets, the citation style,
-  these extensions).
+* the inputs every page is read with: `_config.yml`, `_toc.yml` (the sidebar of every page) and
+  the Python of `book_extensions` (the citation style, these extensions).
+
+Style sheets, scripts and templates (`_static/`, `book_extensions/static/`, `.../templates/`)
+change no page's content, only its HTML: when one changes, every page is written again without
+being read (`rewrite_for_assets`), as Sphinx does when the HTML options change.
 
 A build that fails or is interrupted leaves nothing to trust: `tools/build.py` then makes the
 next run read every page again, so a fault fails again until it is fixed.
@@ -28,11 +31,25 @@ RECORD = "book_extensions_notebook_record"  # env.temp_data key: the page's Note
 
 
 def rendering_inputs(root: Path) -> list[Path]:
-    """The files every page of the book is rendered with."""
-    files = [root / "_config.yml", root / "_toc.yml"]
-    for folder in (HERE, root / "_static"):
-        files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return files
+    """The files every page of the book is read with."""
+    return [root / "_config.yml", root / "_toc.yml", *sorted(HERE.glob("*.py")), *sorted(HERE.glob("*.sty"))]
+
+
+def asset_files(root: Path) -> list[Path]:
+    """The style sheets, scripts and templates every page is written with."""
+    folders = (root / "_static", HERE / "static", HERE / "templates")
+    return sorted(p for folder in folders for p in folder.rglob("*") if p.is_file())
+
+
+ASSETS_KEY = "book_assets_state"  # env: (path, size, mtime) of the assets when last written
+
+
+def rewrite_for_assets(app, env) -> list[str]:
+    state = [(p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in asset_files(Path(app.srcdir))]
+    state = [(Path(p).relative_to(app.srcdir).as_posix(), size, mtime) for p, size, mtime in state]
+    previous = getattr(env, ASSETS_KEY, None)
+    env.__dict__[ASSETS_KEY] = state
+    return sorted(env.found_docs) if previous is not None and previous != state else []
 
 
 class _BuildState:
@@ -77,3 +94,4 @@ def page_record(env) -> records.NotebookRecord | None:
 def setup(app) -> None:
     app.connect("builder-inited", start)
     app.connect("source-read", note_dependencies)
+    app.connect("env-get-updated", rewrite_for_assets)
