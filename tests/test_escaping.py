@@ -233,18 +233,7 @@ def test_latex_holds_data_as_text(seeded_pdf):
 
 # --- what data may not hold ----------------------------------------------------------------------
 
-@pytest.fixture()
-def data_copy(tmp_path, monkeypatch):
-    from kzthesis import data
-
-    copy = tmp_path / "data"
-    shutil.copytree(ROOT / "data", copy)
-    monkeypatch.setattr(data, "DATA_DIR", copy)
-    monkeypatch.setattr(data, "DESCRIPTOR", copy / "datapackage.json")
-    data.reset()
-    yield copy
-    data.reset()
-
+# (data_copy: the fixture of tests/conftest.py)
 
 def test_a_page_that_is_no_page_of_the_book_is_refused_in_the_errata(data_copy):
     from kzthesis import audit, data, report
