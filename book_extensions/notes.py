@@ -194,10 +194,15 @@ class NumberThesisNotes(SphinxPostTransform):
             if doc not in offsets:
                 offsets[doc] = first_number(self.app, self.env, doc) - 1
             label = str(offsets[doc] + node["thesis_note"])
+            # Anchors named by the thesis's number: chapter2.html#note-43 is note 43.
             if isinstance(node, nodes.footnote):
                 node[0].children = [nodes.Text(label)]
+                node["ids"] = [f"note-{label}"]
+                node["backrefs"] = [f"note-ref-{label}"]
             else:
                 node.children = [nodes.Text(label)]
+                node["ids"] = [f"note-ref-{label}"]
+                node["refid"] = f"note-{label}"
 
 
 ENV_OFFSETS = "thesis_note_offsets"  # docname -> first number, as last written

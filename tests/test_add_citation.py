@@ -100,7 +100,7 @@ def test_new_entry_is_a_footnote_in_the_html(cited):
     html = (copy / "_build" / "html" / "book" / "introduction.html").read_text(encoding="utf-8")
     # the citation is a footnote reference in the sentence, and the footnote says it all
     marker = re.search(r'across the country<a class="footnote-reference brackets[^"]*" '
-                       r'href="#(thesis-note-(\d+))"', html)
+                       r'href="#(note-(\d+))"', html)
     assert marker, "the citation is not a note of the sentence"
     assert footnote_text(html, marker.group(1)) == f"[{marker.group(2)}] {FOOTNOTE}"
     # the bibliography page lists it too, in the same words

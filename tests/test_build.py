@@ -26,8 +26,8 @@ def test_respondents_are_computed_not_typed(built_book):
 
 def test_introduction_footnote_comes_from_bibtex(built_book):
     html = built_book.page("introduction")
-    assert 'href="#thesis-note-1"' in html  # note 1 of the thesis, made from the BibTeX entry
-    footnote = html[html.index('id="thesis-note-1"'):]
+    assert 'href="#note-1"' in html  # note 1 of the thesis, made from the BibTeX entry
+    footnote = html[html.index('id="note-1"'):]
     footnote = text_of(footnote[: footnote.index("</aside>")])
     assert "Tokayev, Kassym-Jomart." in footnote and "Official Announcement" in footnote
     assert "16 March 2022" in footnote

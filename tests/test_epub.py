@@ -96,8 +96,8 @@ def test_epub_has_every_figure_of_the_html_book(epub):
 
 def test_epub_footnotes_come_from_the_bibliography(epub):
     page = xhtml(epub, "introduction")
-    assert 'href="#thesis-note-1"' in page
-    note = page[page.index('id="thesis-note-1"'):]
+    assert 'href="#note-1"' in page
+    note = page[page.index('id="note-1"'):]
     assert "Tokayev, Kassym-Jomart" in text_of(note[: note.index("</aside>")])
 
 
