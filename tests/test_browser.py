@@ -632,6 +632,7 @@ def test_screenshots_for_review(open_tab, name, path, width, viewport):
 # --- the vendored scripts --------------------------------------------------------------------------
 
 
+@pytest.mark.book  # needs the npm packages that `make test` installs: left out of `make check`
 def test_vendored_scripts_are_the_locked_npm_packages():
     """tippy.js and Popper are served from book_extensions/static/vendor/: byte for byte the
     files of the versions that package-lock.json pins (installed by `make test`)."""
