@@ -45,8 +45,9 @@ ASSETS_KEY = "book_assets_state"  # env: (path, size, mtime) of the assets when 
 
 
 def rewrite_for_assets(app, env) -> list[str]:
-    state = [(p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in asset_files(Path(app.srcdir))]
-    state = [(Path(p).relative_to(app.srcdir).as_posix(), size, mtime) for p, size, mtime in state]
+    root = Path(app.srcdir)
+    state = [(p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+             for p in asset_files(root)]
     previous = getattr(env, ASSETS_KEY, None)
     env.__dict__[ASSETS_KEY] = state
     return sorted(env.found_docs) if previous is not None and previous != state else []

@@ -5,6 +5,7 @@ checkout do not interleave, and `_build/html` holds only what the current pages 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +157,20 @@ def test_a_citation_style_edit_rereads_the_citing_pages(project_copy):
     assert result.executed() == []
     assert "[In Russian language]" in page_text(project_copy, "book/chapter2")
     assert "[In Russian language]" in page_text(project_copy, "book/bibliography")
+
+
+def test_a_style_sheet_edit_rewrites_every_page_without_reading_it(project_copy):
+    chapter = project_copy / "_build" / "html" / "book" / "chapter1.html"
+    before = chapter.read_text(encoding="utf-8")
+    style = project_copy / "_static" / "reader.css"
+    style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "0 added, 0 changed, 0 removed" in result.output  # no page read again
+    assert "/* edited */" in (project_copy / "_build" / "html" / "_static" / "reader.css").read_text()
+    # The page was written again: its link to the style sheet carries the new checksum.
+    link = re.compile(r'reader\.css\?v=[0-9a-f]+')
+    assert link.search(before).group(0) != link.search(chapter.read_text(encoding="utf-8")).group(0)
 
 
 @pytest.mark.parametrize("change, message", [
