@@ -73,9 +73,22 @@ def read_latex(value: str) -> Text:
     return Text.from_latex(_BARE_PERCENT.sub(r"\1\\%", value))
 
 
+# A straight double quote opens a quotation at the start of a field or after a space or an
+# opening bracket, and closes one anywhere else. Done here because docutils' smart quotes see
+# "[" and the quote that follows in different text nodes and close the quotation instead.
+# A quote between two letters is a transliterated hard sign (ob"yavil, s"ezda) and stays.
+_OPENING_QUOTE = re.compile(r'(?:(?<=^)|(?<=[\s(\[{]))"')
+_CLOSING_QUOTE = re.compile(r'(?<!\w)"|"(?!\w)')
+
+
+def printed_field(value: str) -> Text:
+    """A text field as the notes print it: LaTeX read, straight double quotes made curly."""
+    return read_latex(_CLOSING_QUOTE.sub("”", _OPENING_QUOTE.sub("“", value)))
+
+
 def _latex(entry, name: str) -> Text | None:
     value = entry.fields.get(name, "").strip()
-    return read_latex(value) if value else None
+    return printed_field(value) if value else None
 
 
 def _raw(entry, name: str) -> str | None:

@@ -37,7 +37,7 @@ from pybtex.exceptions import PybtexError
 from pybtex.richtext import Text
 
 from book_extensions.citation_style import (FIELD_KINDS, LANGUAGE_MARKS, UNMARKED_LANGUAGES,
-                                            plain_text, read_latex, render_plain)
+                                            plain_text, printed_field, render_plain)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIB_NAME = "references.bib"
@@ -319,7 +319,7 @@ class Checker:
             if FIELD_KINDS.get(name) not in ("latex", "names") or not value:
                 continue
             try:
-                shown = " ".join(plain_text(read_latex(value) if FIELD_KINDS[name] == "latex" else
+                shown = " ".join(plain_text(printed_field(value) if FIELD_KINDS[name] == "latex" else
                                             Text.from_latex(value)).split())
                 wrong = "\\" in shown or any(shown.count(ch) < value.count(ch) for ch in set(value)
                                             if ch in "%&$#_" or ord(ch) > 127)
