@@ -68,8 +68,22 @@ def read_notebook(path: Path, text: str | None = None):
     from myst_nb.core.read import read_myst_markdown_notebook
     from myst_parser.config.main import MdParserConfig
 
+    from myst_nb.core.read import MystMetadataParsingError
+
     text = path.read_text(encoding="utf-8") if text is None else text
-    return read_myst_markdown_notebook(text, MdParserConfig(), add_source_map=True, path=path)
+    try:
+        return read_myst_markdown_notebook(text, MdParserConfig(), add_source_map=True, path=path)
+    except MystMetadataParsingError as error:
+        # myst-nb names the cell's line but not the file.
+        try:
+            shown = path.resolve().relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        raise NotebookUnreadable(f"{shown}: {error}") from None
+
+
+class NotebookUnreadable(ValueError):
+    """A page whose code cells myst-nb cannot read (e.g. bad YAML in a cell's options)."""
 
 
 def lookup(cache, path: Path, text: str | None = None) -> tuple[object | None, NotebookRecord | None]:

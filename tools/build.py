@@ -33,6 +33,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from book_extensions import records
 from tools import execute_notebooks, refs
 
 ROOT = execute_notebooks.ROOT
@@ -209,6 +210,8 @@ def build(target: str) -> None:
         execute_notebooks.run()
     except execute_notebooks.NotebookFailed as error:
         raise BuildFailed(f"a notebook failed, the book was not built:\n{error}") from None
+    except records.NotebookUnreadable as error:
+        raise BuildFailed(f"{error}; the book was not built") from None
     if target == "epub":
         # The EPUB packs every file of its folder: start empty (a previous run leaves the book
         # and sphinx-external-toc's redirect page there).
