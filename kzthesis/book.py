@@ -25,8 +25,12 @@ def _glue(key: str, value) -> None:
 
 
 def glue_respondents() -> None:
-    """`survey-n` (int N), `survey-n-words` / `survey-n-words-cap` (N in words)."""
+    """`survey-n` (int N), `survey-n-words` / `survey-n-words-cap` (N in words),
+    `survey-overcounted-n`: how many of the choice questions have more answers than respondents."""
     _glue("survey-n", survey.respondents())
+    _glue("survey-overcounted-n", sum(
+        int(survey.answers(q, intervals=False)["count"].sum() > survey.respondents())
+        for q in survey.choice_questions()))
     words = survey.respondents_in_words()
     _glue("survey-n-words", words)
     _glue("survey-n-words-cap", words[:1].upper() + words[1:])

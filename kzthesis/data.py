@@ -637,6 +637,14 @@ def load(name: str) -> pd.DataFrame:
     return copy_
 
 
+def as_written(name: str, column: str) -> list[str]:
+    """The cells of a column of the validated resource `name` as the file writes them, e.g. a
+    share "23.70" with the zero that the thesis printed and a float would lose."""
+    load(name)  # validates the resource and records the read
+    written = pd.read_csv(_path(name), dtype=str, keep_default_na=False, encoding="utf-8")
+    return list(written[column])
+
+
 def _report(problems: list[Problem]) -> str:
     return "invalid data:\n" + "\n".join(f"  {p}" for p in problems)
 

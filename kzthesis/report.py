@@ -268,31 +268,50 @@ def _latex_columns(header: list[str], rows: list[list], numeric: list[bool]) -> 
 
 # --- the tables of the book --------------------------------------------------------------------------
 
+# A column that this edition adds to a table of the thesis says so in its header; the collation
+# with the copy-text (tools/collation.py) leaves such columns out.
+EDITION_COLUMN = "(this edition)"
+
+
 def survey_table(question: int) -> pd.DataFrame:
-    """The appendix table of a question: options, responses, share of N and its 95% interval."""
+    """The appendix table of a question with the thesis's columns (for question 10, its
+    "No answers." row last) and this edition's 95% interval of each share."""
     from . import survey
 
     if question == 10:
         table = survey.recommendations()
-        label = "Respondents' recommendations, grouped by main mentions"
-    else:
-        table = survey.answers(question)
-        label = "Answer choices"
+        none = survey.with_shares(pd.DataFrame({"text": ["No answers."],
+                                                "count": [survey.no_answer_open_question()]}))
+        table = pd.concat([table, none], ignore_index=True)
+        return pd.DataFrame({
+            "Respondents' recommendations, grouped by main mentions": table["text"],
+            "Number of mentions": table["count"],
+            f"Share of respondents {EDITION_COLUMN}": [f"{s:.1f} %" for s in table["share"]],
+            f"95% interval {EDITION_COLUMN}": _intervals(table),
+        })
+    table = survey.answers(question)
     return pd.DataFrame({
-        label: table["text"],
-        "Responses" if question != 10 else "Mentions": table["count"],
-        "Share of respondents": [f"{s:.1f} %" for s in table["share"]],
-        "95% interval (this edition)": [f"{lo:.1f}–{hi:.1f} %" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "Answer Choices": table["text"],
+        "Responses": table["count"],
+        "Ratio": [f"{s:.1f} %" for s in table["share"]],
+        f"95% interval {EDITION_COLUMN}": _intervals(table),
     })
 
 
-def ethnic_composition_table() -> pd.DataFrame:
-    """Table 1 as printed: one row per group, one column per year."""
-    from . import tables
+def _intervals(table: pd.DataFrame) -> list[str]:
+    return [f"{lo:.1f}–{hi:.1f} %" for lo, hi in zip(table["ci_low"], table["ci_high"])]
 
-    wide = tables.ethnic_composition().pivot(index="ethnicity", columns="year", values="share")
-    order = list(dict.fromkeys(tables.ethnic_composition()["ethnicity"]))
-    wide = wide.loc[order]
+
+def ethnic_composition_table() -> pd.DataFrame:
+    """Table 1 as printed: one row per group, one column per year, each share with the decimals
+    the thesis printed ("23.70")."""
+    from . import tables
+    from .data import as_written
+
+    long = tables.ethnic_composition()
+    long["share"] = as_written("ethnic_composition", "share")
+    wide = long.pivot(index="ethnicity", columns="year", values="share")
+    wide = wide.loc[list(dict.fromkeys(long["ethnicity"]))]
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index().rename(columns={"ethnicity": "Ethnicity"})
 

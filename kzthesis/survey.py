@@ -1,4 +1,5 @@
-"""The thesis's survey: 124 citizens, ten questions, several answers allowed.
+"""The thesis's survey: 124 citizens, ten questions; the counts show that some respondents chose
+more than one answer (the thesis does not say whether that was allowed).
 
 Shares are recomputed from the response counts and the number of respondents, never taken from
 the percentages printed in the thesis (those are kept only to list disagreements).
@@ -34,6 +35,12 @@ def question_text(question: int) -> str:
     return str(questions.loc[question, "text"])
 
 
+def choice_questions() -> list[int]:
+    """The questions answered by choosing among suggested answers (1–9; 10 is free text)."""
+    questions = load("survey_questions")
+    return [int(q) for q in questions.loc[questions["kind"] == "choice", "question"]]
+
+
 def answers(question: int, intervals: bool = True) -> pd.DataFrame:
     """Options of a multiple-choice question (1–9) with count, share of N and, unless
     `intervals` is False, the 95% Wilson interval of the share (`ci_low`, `ci_high`)."""
@@ -52,6 +59,11 @@ def recommendations(intervals: bool = True) -> pd.DataFrame:
 
 def no_answer_open_question() -> int:
     return int(load("survey_sample")["no_answer_q10"].iloc[0])
+
+
+def with_shares(frame: pd.DataFrame, intervals: bool = True) -> pd.DataFrame:
+    """`frame` (a `count` column) with each count's share of the respondents and its interval."""
+    return _with_shares(frame, respondents(), intervals)
 
 
 def _with_shares(frame: pd.DataFrame, n: int, intervals: bool) -> pd.DataFrame:

@@ -251,7 +251,7 @@ def test_a_page_that_is_no_page_of_the_book_is_refused_in_the_edition_notes(tmp_
 
     notes = tmp_path / "edition-notes.csv"
     notes.write_text(edition.NOTES.read_text(encoding="utf-8").replace(
-        "\nintroduction,81,", "\n../../etc/passwd,81,", 1), encoding="utf-8")
+        "\nabstract,1,", "\n../../etc/passwd,1,", 1), encoding="utf-8")
     monkeypatch.setattr(edition, "NOTES", notes)
     with pytest.raises(data.DataError, match=r"edition-notes\.csv, line 2, column 'page': .* is not a page"):
         report.edition_notes_list()
