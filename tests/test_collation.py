@@ -1,0 +1,80 @@
+"""The edition reproduces its copy-text exactly, and lists every departure: the rendered text of
+every thesis page is collated with copy-text/thesis.txt (tools/collation.py), and each remaining
+difference must be a row of book/edition-notes.csv or a recomputed number of the errata."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from conftest import HTML
+from tools import collation
+
+
+def test_every_difference_from_the_copy_text_is_listed(built_book):
+    result = collation.collate(HTML)
+    assert [str(d) for d in result.unexplained] == []
+    assert [(n["row"], n["seed_text"]) for n in result.stale] == []
+    # The collation compared the whole thesis, and found the edition's departures.
+    assert result.compared > 30_000
+    assert len(result.differences) > 50
+
+
+def test_each_note_stands_where_the_copy_text_puts_its_marker(built_book):
+    places = {}
+    for page in collation.PAGES:
+        places.update(collation.note_places(page, HTML / "book" / f"{page}.html"))
+    assert sorted(places) == list(range(1, 178))
+    # Within two words of the word the copy-text's marker follows: the same sentence.
+    misplaced = {n for n, place in places.items() if place[1] is None or place[1] > 2}
+    assert misplaced == set(collation.MOVED_NOTES)
+
+
+def test_every_recomputed_number_that_disagrees_is_a_listed_difference(built_book):
+    result = collation.collate(HTML)
+    for row in collation.errata_record():
+        assert any(d.page == row["page"] and d.copy_norm.rstrip("%") == row["printed"]
+                   and d.edition_norm.rstrip("%") in collation.printed_forms(row["recomputed"], row["printed"])
+                   for d in result.differences), row
+
+
+@pytest.fixture()
+def doctored_html(tmp_path):
+    """A copy of the built thesis pages, to change as a careless edit would."""
+    shutil.copytree(HTML / "book", tmp_path / "book")
+    return tmp_path
+
+
+def edit(html_dir, page: str, old: str, new: str) -> None:
+    path = html_dir / "book" / f"{page}.html"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("page, old, new, line", [
+    # A silent change of case, a dropped full stop, a changed number, a lost table row.
+    ("chapter2", "sufficient. Accordingly, only", "sufficient. accordingly, Only", 2355),
+    ("chapter1", "the living", "the living.", 293),
+    ("survey-results", '<td class="text-left"><p>No answers.</p></td>', '<td class="text-left"><p></p></td>', 5440),
+])
+def test_an_unlisted_difference_fails_naming_page_and_line(built_book, doctored_html, page, old, new, line):
+    result = collation.collate(doctored_html)
+    assert result.unexplained == []
+    edit(doctored_html, page, old, new)
+    found = collation.collate(doctored_html).unexplained
+    assert [d.page for d in found] == [page]
+    assert abs(found[0].line - line) <= 2, str(found[0])
+
+
+def test_a_note_that_explains_nothing_is_stale(built_book, tmp_path):
+    notes = tmp_path / "edition-notes.csv"
+    shutil.copy(collation.EDITION_NOTES, notes)
+    with notes.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(
+            ["chapter1", "277", "spelling", "Legacy of the Soviet Union.", "Legacy of the Soviet Unions",
+             "A correction the book does not print."])
+    stale = collation.collate(HTML, notes).stale
+    assert [n["edition_text"] for n in stale] == ["Legacy of the Soviet Unions"]
