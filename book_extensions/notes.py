@@ -226,10 +226,26 @@ def merge(app, env, docnames, other) -> None:
     counts.update({d: n for d, n in getattr(other, ENV_COUNTS, {}).items() if d in docnames})
 
 
+class AddressesAsWritten(SphinxTransform):
+    """A web address shows exactly as its link: smart quotes turn the "--" of a displayed
+    address into an en dash (in an address, it is two hyphens)."""
+
+    default_priority = 760  # after SphinxSmartQuotes (750)
+
+    def apply(self, **kwargs) -> None:
+        for reference in self.document.findall(nodes.reference):
+            address = reference.get("refuri", "")
+            shown = reference.astext()
+            if (address and shown != address and "-" in address
+                    and shown.replace("—", "---").replace("–", "--") == address):
+                reference.children = [nodes.Text(address)]
+
+
 def setup(app) -> None:
     app.add_config_value("thesis_notes_parts", [], "env", [list])
     app.add_role("footcite", GroupedFootCiteRole(), override=True)
     app.add_transform(CollectThesisNotes)
+    app.add_transform(AddressesAsWritten)
     app.add_post_transform(NumberThesisNotes)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)

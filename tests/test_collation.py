@@ -78,3 +78,16 @@ def test_a_note_that_explains_nothing_is_stale(built_book, tmp_path):
              "A correction the book does not print."])
     stale = collation.collate(HTML, notes).stale
     assert [n["edition_text"] for n in stale] == ["Legacy of the Soviet Unions"]
+
+
+def test_every_web_address_shows_as_its_link(built_book):
+    from bs4 import BeautifulSoup
+
+    differing = []
+    for page in collation.PAGES:
+        soup = BeautifulSoup((HTML / "book" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select("article a.reference.external"):
+            shown = link.get_text()
+            if shown.startswith("http") and shown != link["href"]:
+                differing.append((page, shown, link["href"]))
+    assert differing == []
