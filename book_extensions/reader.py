@@ -48,6 +48,22 @@ def add_paths(app: Sphinx, config) -> None:
     config.templates_path.insert(0, os.path.relpath(TEMPLATES, app.srcdir))
 
 
+# The themes' navigation, one control per task. pydata-sphinx-theme 0.17 draws a header bar of its
+# own when any `navbar_*` list has an item, and it defaults `navbar_persistent` to a search field:
+# that bar (a lone search field, hidden toggles) comes first in the page, so the themes' scripts,
+# which wire the first `.primary-toggle` and `.secondary-toggle` they find, wired its hidden
+# buttons and left the visible ones of the article's header dead. Without the bar, the article
+# header's ☰ (sidebar), contents and search buttons are the only ones, and they work. Search is
+# that one button (Ctrl+K too), so the sidebar drops the theme's search field.
+THEME_OPTIONS = {"navbar_persistent": []}
+SIDEBARS = ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]
+
+
+def set_theme_options(app: Sphinx, config) -> None:
+    config.html_theme_options.update(THEME_OPTIONS)
+    config.html_sidebars = {"**": SIDEBARS}
+
+
 def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:
     """The page's notebook as myst-nb read it, with the outputs stored in the jupyter-cache;
     None when the page holds no code."""
@@ -157,6 +173,8 @@ def setup(app: Sphinx) -> None:
     # A change of these extensions, the templates or the style sheets re-reads (and so
     # re-writes) every page: dependencies.py.
     app.connect("config-inited", add_paths)
+    app.connect("config-inited", set_theme_options)
+    app.add_js_file("reader.js", loading_method="defer")
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.connect("html-page-context", add_notebook_download, priority=500)
     app.connect("html-page-context", refuse_remote_assets, priority=900)

@@ -583,7 +583,7 @@ def test_print_shows_the_text_not_the_navigation(open_tab):
     page = open_tab(CHAPTER).page
     shown = lambda selector: page.eval_on_selector_all(  # noqa: E731
         selector, "els => els.some(e => e.checkVisibility())")
-    assert shown(".bd-header") and shown("nav.bd-docs-nav")  # on screen they are there
+    assert shown(".bd-header-article") and shown("nav.bd-docs-nav")  # on screen they are there
     page.emulate_media(media="print")
     assert [s for s in NAVIGATION if shown(s)] == []
     assert shown("article.bd-article p") and shown("article.bd-article figure img")

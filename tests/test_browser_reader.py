@@ -1,0 +1,109 @@
+"""The web book on a reader's screens, in Debian's Chromium (the browser, the server and the
+recording tabs of test_browser.py): navigation, notes, numbers in the text, figures and tables on
+a phone, and what a page load weighs. Desktop is a 1366 px laptop, the phone 390 px wide.
+Screenshots go to `_build/screenshots/` for a look before a change is called done."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import test_browser
+from test_browser import CHAPTER, SCREENSHOTS
+
+# The server, the browser and the recording tabs of test_browser.py, for this module too.
+site, browser, open_tab = test_browser.site, test_browser.browser, test_browser.open_tab
+
+DESKTOP = {"width": 1366, "height": 800}
+PHONE = {"width": 390, "height": 844}
+SCREENS = [("desktop", DESKTOP), ("phone", PHONE)]
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+def visible(page, selector: str) -> list[str]:
+    """The first 80 characters of every element matching `selector` that shows on the screen
+    (not hidden, and not pushed off its side as the theme does with a closed sidebar)."""
+    return page.eval_on_selector_all(selector, """els => els.filter(e => {
+        const r = e.getBoundingClientRect();
+        return e.checkVisibility() && r.width > 0 && r.right > 0 && r.left < innerWidth;
+      }).map(e => e.outerHTML.slice(0, 80))""")
+
+
+# --- navigation -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width, viewport", SCREENS)
+def test_one_search_control_and_no_bar_without_purpose(open_tab, width, viewport):
+    page = open_tab(CHAPTER, viewport=viewport).page
+    assert len(visible(page, ".search-button__button, form.bd-search")) == 1
+    # The theme's own header bar held nothing but a search field (and hidden toggles).
+    assert visible(page, "#pst-header") == []
+    toggles = page.locator(".primary-toggle")
+    assert toggles.count() == 1 and toggles.first.is_visible()
+
+
+def test_sidebar_toggle_hides_and_shows_the_navigation_on_a_desktop(open_tab):
+    page = open_tab(CHAPTER, viewport=DESKTOP).page
+    nav = page.locator("#pst-primary-sidebar nav.bd-docs-nav")
+    assert nav.is_visible()
+    page.locator(".primary-toggle").click()
+    page.wait_for_timeout(400)  # the theme's transition
+    assert not nav.is_visible()
+    screenshot(page, "navigation-desktop-sidebar-hidden")
+    page.locator(".primary-toggle").click()
+    page.wait_for_timeout(400)
+    assert nav.is_visible()
+
+
+def open_drawer(open_tab, button: str, content: str, name: str):
+    """On a phone, the drawer that `button` opens, showing `content` (hidden before)."""
+    page = open_tab(CHAPTER, viewport=PHONE).page
+    assert visible(page, content) == []
+    page.locator(button).click()
+    drawer = page.locator(f"dialog[open] {content}")
+    drawer.wait_for(state="visible")
+    screenshot(page, name)
+    return page, drawer
+
+
+def test_menu_button_opens_the_navigation_on_a_phone(open_tab):
+    page, drawer = open_drawer(open_tab, ".primary-toggle", "nav.bd-docs-nav", "navigation-phone-menu")
+    drawer.locator("a[href$='chapter2.html']").first.click()
+    page.wait_for_url("**/book/chapter2.html")
+
+
+def test_contents_button_opens_the_page_contents_on_a_phone(open_tab):
+    page, contents = open_drawer(open_tab, ".secondary-toggle", "#pst-page-toc-nav",
+                                 "navigation-phone-contents")
+    entry = contents.locator("a:visible").nth(1)
+    href = entry.get_attribute("href")
+    entry.click()
+    page.wait_for_function(f"() => location.hash === {json.dumps(href)}")
+    # The drawer closes by itself, showing the section the reader chose.
+    page.wait_for_selector("#pst-secondary-sidebar-modal[open]", state="detached")
+    page.wait_for_timeout(300)
+    assert page.eval_on_selector(f"[id='{href[1:]}']", """e => { const r = e.getBoundingClientRect();
+        return r.top >= 0 && r.top < innerHeight / 2; }""")
+
+
+@pytest.mark.parametrize("width, viewport", SCREENS)
+def test_search_button_finds_pages(open_tab, width, viewport):
+    page = open_tab(CHAPTER, viewport=viewport).page
+    page.locator(".search-button__button").click()
+    field = page.locator("#pst-search-dialog[open] input[name='q']")
+    field.wait_for(state="visible")
+    field.fill("Zhanaozen")
+    screenshot(page, f"navigation-{width}-search")
+    field.press("Enter")
+    page.wait_for_url("**/search.html?q=Zhanaozen*")
+    page.wait_for_function("() => /found/.test((document.querySelector("
+                           "'#search-results .search-summary') || {}).textContent)")
+    assert page.locator("#search-results ul.search li a").count() >= 3
+    # The search page has one search field: its own.
+    assert len(visible(page, "input[type='search']")) == 1
+    screenshot(page, f"search-page-{width}")
