@@ -15,6 +15,9 @@ the bibliography keeps the full form. When a page is written, each note takes it
 the whole thesis: the notes of the pages before it in `_toc.yml`, within the parts named by
 `thesis_notes_parts`, plus its place on the page (pages outside those parts number their own
 notes from 1). So note 43 is note 43 in the HTML, the PDF and the EPUB.
+
+In the web book and the EPUB a page's notes follow its text as a book's do: in a last section,
+"Notes" (unnumbered, listed in the page's contents); the PDF prints them as footnotes.
 """
 
 from __future__ import annotations
@@ -138,7 +141,64 @@ class CollectThesisNotes(SphinxTransform):
             document += place
         place["classes"] = list(dict.fromkeys([*place["classes"], "thesis-notes"]))
         place.extend(notes)
+        _notes_section(document, place)
         self.env.__dict__[ENV_COUNTS][self.env.docname] = len(notes)
+
+
+NOTES_SECTION = "thesis-notes-section"
+
+
+def _notes_section(document: nodes.document, place: nodes.Element) -> None:
+    """The page's notes in a section of their own, "Notes", the last of the page's title
+    section (so a heading of the page's second level, listed in its contents)."""
+    section_id = "notes" if "notes" not in document.ids else "thesis-notes"
+    section = nodes.section(ids=[section_id], classes=[NOTES_SECTION])
+    section += nodes.title("", "Notes")
+    place.parent.remove(place)
+    section += place
+    top = next(iter(document.findall(nodes.section)), None)
+    (top if top is not None else document).append(section)
+    document.ids[section_id] = section
+
+
+ENV_ANCHORS = "thesis_notes_anchor"    # docname -> "#notes": the anchor of the page's Notes
+ENV_NUMBERS = "thesis_notes_secnumber"  # docname -> the number Sphinx gives that section
+
+
+def note_notes_anchor(app, doctree) -> None:
+    anchors = getattr(app.env, ENV_ANCHORS, None)
+    if anchors is None:
+        anchors = app.env.__dict__[ENV_ANCHORS] = {}
+    anchors.pop(app.env.docname, None)
+    for section in doctree.findall(nodes.section):
+        if NOTES_SECTION in section["classes"]:
+            anchors[app.env.docname] = "#" + section["ids"][0]
+
+
+def restore_notes_numbers(app, env) -> list[str]:
+    """Before Sphinx numbers the sections: give the Notes sections the numbers it gave them last
+    time, so that it finds every number unchanged and writes no page again for them."""
+    for doc, number in getattr(env, ENV_NUMBERS, {}).items():
+        anchor = getattr(env, ENV_ANCHORS, {}).get(doc)
+        if anchor is not None and anchor in env.toc_secnumbers.get(doc, {}):
+            env.toc_secnumbers[doc][anchor] = number
+    return []
+
+
+def unnumber_notes(app, env) -> list[str]:
+    """After Sphinx numbered the sections (numbered chapters number every section): the Notes
+    heading and its entry in the page's contents show none ("Notes", not "1.5. Notes")."""
+    numbers = env.__dict__[ENV_NUMBERS] = {}
+    for doc, anchor in getattr(env, ENV_ANCHORS, {}).items():
+        secnumbers = env.toc_secnumbers.get(doc, {})
+        if secnumbers.get(anchor) is None:
+            continue
+        numbers[doc] = secnumbers[anchor]
+        secnumbers[anchor] = None  # the HTML writer numbers a heading only if this is set
+        for reference in env.tocs[doc].findall(nodes.reference):
+            if reference.get("anchorname") == anchor:
+                reference["secnumber"] = None
+    return []
 
 
 def _drop_final_full_stop(inline: list[nodes.Node]) -> None:
@@ -177,6 +237,18 @@ def first_number(app, env, docname: str) -> int:
         return 1
     counts = getattr(env, ENV_COUNTS, {})
     return 1 + sum(counts.get(doc, 0) for doc in order[: order.index(docname)])
+
+
+class NotesAsFootnotes(SphinxPostTransform):
+    """The PDF prints the notes at the foot of their pages: no "Notes" section there."""
+
+    default_priority = 4
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for section in list(self.document.findall(nodes.section)):
+            if NOTES_SECTION in section["classes"]:
+                section.replace_self(section.children[1:])
 
 
 class NumberThesisNotes(SphinxPostTransform):
@@ -218,12 +290,14 @@ def renumbered(app, env) -> list[str]:
 
 
 def purge(app, env, docname: str) -> None:
-    getattr(env, ENV_COUNTS, {}).pop(docname, None)
+    for name in (ENV_COUNTS, ENV_ANCHORS):
+        getattr(env, name, {}).pop(docname, None)
 
 
 def merge(app, env, docnames, other) -> None:
-    counts = env.__dict__.setdefault(ENV_COUNTS, {})
-    counts.update({d: n for d, n in getattr(other, ENV_COUNTS, {}).items() if d in docnames})
+    for name in (ENV_COUNTS, ENV_ANCHORS):
+        mine = env.__dict__.setdefault(name, {})
+        mine.update({d: n for d, n in getattr(other, name, {}).items() if d in docnames})
 
 
 class AddressesAsWritten(SphinxTransform):
@@ -246,7 +320,12 @@ def setup(app) -> None:
     app.add_role("footcite", GroupedFootCiteRole(), override=True)
     app.add_transform(CollectThesisNotes)
     app.add_transform(AddressesAsWritten)
+    app.add_post_transform(NotesAsFootnotes)
     app.add_post_transform(NumberThesisNotes)
+    app.connect("doctree-read", note_notes_anchor)
+    # Around Sphinx's numbering of sections (the table-of-contents collector, priority 500).
+    app.connect("env-get-updated", restore_notes_numbers, priority=400)
+    app.connect("env-get-updated", unnumber_notes, priority=600)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("env-get-updated", renumbered)
