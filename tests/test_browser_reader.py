@@ -163,3 +163,19 @@ def test_notes_link_back_and_keep_their_previews(open_tab):
     note.locator("a[role='doc-backlink']").click()
     page.wait_for_function(f"() => location.hash === {json.dumps('#' + marker_id)}")
     assert test_browser.in_viewport(page, f"[id='{marker_id}']")
+
+
+# --- numbers computed from the data ---------------------------------------------------------------
+
+GLUED_STYLE = """() => [...document.querySelectorAll('article span.pasted-text')].map(span => {
+  const own = getComputedStyle(span), around = getComputedStyle(span.parentElement);
+  const keys = ['fontWeight', 'fontStyle', 'fontSize', 'fontFamily', 'color'];
+  return {text: span.textContent, differs: keys.filter(k => own[k] !== around[k])};
+})"""
+
+
+@pytest.mark.parametrize("path", ["book/chapter3.html", "book/chronology.html"])
+def test_computed_numbers_look_like_the_text_around_them(open_tab, path):
+    numbers = open_tab(path).page.evaluate(GLUED_STYLE)
+    assert numbers, f"{path}: no number glued from the data"
+    assert [n for n in numbers if n["differs"]] == []
