@@ -179,3 +179,54 @@ def test_computed_numbers_look_like_the_text_around_them(open_tab, path):
     numbers = open_tab(path).page.evaluate(GLUED_STYLE)
     assert numbers, f"{path}: no number glued from the data"
     assert [n for n in numbers if n["differs"]] == []
+
+
+# --- phones ---------------------------------------------------------------------------------------
+
+
+def test_a_figure_opens_full_size_on_a_phone(open_tab):
+    page = open_tab(CHAPTER, viewport=PHONE).page
+    figures = page.locator("article figure img")
+    assert figures.count() > 0
+    assert page.locator("article figure a.figure-full-size img").count() == figures.count()
+    shown = figures.first.bounding_box()["width"]
+    page.locator("article figure a.figure-full-size").first.click()
+    viewer = page.locator("dialog#figure-viewer[open]")
+    viewer.wait_for(state="visible")
+    page.wait_for_function("() => document.querySelector('#figure-viewer img').complete")
+    large = viewer.locator("img").bounding_box()["width"]
+    assert large >= 2 * shown, (shown, large)  # its labels twice the size at least
+    screenshot(page, "figure-full-size-phone")
+    viewer.locator("button.figure-viewer__close").click()
+    page.wait_for_selector("dialog#figure-viewer[open]", state="detached")
+
+
+TABLE_FACTS = """() => [...document.querySelectorAll('article .pst-scrollable-table-container')].map(box => {
+  const caption = box.querySelector('caption'), r = caption && caption.getBoundingClientRect();
+  const hint = getComputedStyle(box, '::after').content;
+  return {id: box.querySelector('table').id, scrolls: box.scrollWidth > box.clientWidth,
+          captionInView: !r || (r.left >= 0 && r.right <= innerWidth),
+          hint: hint !== 'none' && hint !== 'normal'};
+})"""
+
+
+@pytest.mark.parametrize("path", ["book/tables.html", "book/survey-results.html"])
+def test_wide_tables_keep_their_caption_in_view_and_say_they_scroll(open_tab, path):
+    page = open_tab(path, viewport=PHONE).page
+    tables = page.evaluate(TABLE_FACTS)
+    assert any(t["scrolls"] for t in tables), "no table is wider than a phone: nothing to test"
+    assert [t["id"] for t in tables if not t["captionInView"]] == []
+    assert [t["id"] for t in tables if t["scrolls"] != t["hint"]] == []
+    wide = page.locator(".pst-scrollable-table-container[tabindex='0']").first
+    wide.scroll_into_view_if_needed()
+    screenshot(page, f"table-phone-{path.split('/')[-1][:-5]}")
+    wide.evaluate("box => box.scrollBy(box.scrollWidth, 0)")  # scrolled to its last column
+    assert page.evaluate(TABLE_FACTS) == tables
+
+
+@pytest.mark.parametrize("path", test_browser.PAGES)
+def test_the_title_fits_a_phone_in_three_lines(open_tab, path):
+    page = open_tab(path, viewport=PHONE).page
+    lines = page.eval_on_selector("article h1, .bd-search-container h1", """h => Math.round(
+        h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight))""")
+    assert lines <= 3, f"{path}: the title takes {lines} lines at {PHONE['width']} px"

@@ -11,3 +11,57 @@ document.addEventListener("click", (event) => {
     setTimeout(() => drawer.close());
   }
 });
+
+/* Figures: a tap or a click opens the figure full size. Each figure's image is a link to its file
+   (which opens it where scripts do not run); here the link opens a viewer over the page, in which
+   the figure is drawn at least 50rem wide and scrolls, so that its labels are legible on a
+   phone. The viewer closes with its button, Escape, or a click beside the figure. */
+function figureViewer() {
+  let viewer = document.getElementById("figure-viewer");
+  if (viewer) {
+    return viewer;
+  }
+  viewer = document.createElement("dialog");
+  viewer.id = "figure-viewer";
+  viewer.className = "figure-viewer";
+  viewer.setAttribute("aria-label", "Figure, full size");
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "figure-viewer__close";
+  close.textContent = "Close";
+  close.addEventListener("click", () => viewer.close());
+  const frame = document.createElement("div");
+  frame.className = "figure-viewer__frame";
+  frame.append(document.createElement("img"));
+  viewer.append(close, frame);
+  viewer.addEventListener("click", (event) => {
+    if (event.target === viewer || event.target === frame) {
+      viewer.close();
+    }
+  });
+  document.body.append(viewer);
+  return viewer;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const image of document.querySelectorAll("article.bd-article figure img")) {
+    if (image.closest("a")) {
+      continue;
+    }
+    const link = document.createElement("a");
+    link.href = image.getAttribute("src");
+    link.className = "figure-full-size";
+    link.title = "Open the figure full size";
+    image.replaceWith(link);
+    link.append(image);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const viewer = figureViewer();
+      const shown = viewer.querySelector("img");
+      shown.src = image.currentSrc || image.src;
+      shown.alt = image.alt;
+      viewer.showModal();
+      viewer.querySelector(".figure-viewer__frame").scrollTo(0, 0);
+    });
+  }
+});
