@@ -47,7 +47,7 @@ PAGES = {
 # link decorations, section numbers (the edition numbers sections itself) and what this
 # edition adds (marked with the class "edition").
 NOT_THESIS_TEXT = [
-    "div.thesis-notes", "aside.footnote-list", "a.headerlink", "span.section-number",
+    "section.thesis-notes-section", "div.thesis-notes", "aside.footnote-list", "a.headerlink", "span.section-number",
     ".edition", "p.figure-provenance", "div.figure-provenance-legend", "figcaption",
     "div.cell_input", "script", "style", "span.emendation-mark", "span.caption-number",
 ]
