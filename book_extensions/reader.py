@@ -55,13 +55,83 @@ def add_paths(app: Sphinx, config) -> None:
 # buttons and left the visible ones of the article's header dead. Without the bar, the article
 # header's ☰ (sidebar), contents and search buttons are the only ones, and they work. Search is
 # that one button (Ctrl+K too), so the sidebar drops the theme's search field.
-THEME_OPTIONS = {"navbar_persistent": []}
+#
+# The footer names the commit and the date of the build (edition-footer.html), not the author,
+# whom the source document does not name.
+THEME_OPTIONS = {"navbar_persistent": [], "footer_content_items": ["edition-footer.html"]}
 SIDEBARS = ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]
 
 
 def set_theme_options(app: Sphinx, config) -> None:
     config.html_theme_options.update(THEME_OPTIONS)
     config.html_sidebars = {"**": SIDEBARS}
+    config.html_favicon = os.path.relpath(STATIC / "favicon.svg", app.srcdir)
+
+
+# --- what a page weighs ---------------------------------------------------------------------------
+
+# Scripts and style sheets that extensions add to every page, and what a page must hold to need
+# them: a page without it does not load them (sphinx-design's tabs and cards, sphinx-togglebutton's
+# toggles, sphinx-copybutton's button on code blocks, the colours of highlighted code).
+NEEDED_FOR = {
+    "design-tabs.js": r'class="[^"]*\bsd-', "sphinx-design.min.css": r'class="[^"]*\bsd-',
+    "togglebutton.js": r'class="[^"]*\b(toggle|dropdown)\b',
+    "togglebutton.css": r'class="[^"]*\b(toggle|dropdown)\b',
+    "copybutton.js": r"<pre\b", "clipboard.min.js": r"<pre\b", "copybutton.css": r"<pre\b",
+    "pygments.css": r'class="[^"]*\bhighlight',
+}
+
+
+def drop_unneeded_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
+                         doctree) -> None:
+    body = context.get("body", "")
+
+    def needed(asset) -> bool:
+        pattern = NEEDED_FOR.get(os.path.basename(str(getattr(asset, "filename", asset) or "")))
+        return pattern is None or re.search(pattern, body) is not None
+
+    for key in ("script_files", "css_files"):
+        if key in context:  # a new list: the builder's own is the next page's start
+            context[key] = [asset for asset in context[key] if needed(asset)]
+
+
+def lazy_images(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Figures load as the reader scrolls to them: a page with five figures asks for none of them
+    until they come near the screen."""
+    if "body" in context:
+        context["body"] = re.sub(r"<img (?![^>]*\bloading=)", '<img loading="lazy" ', context["body"])
+
+
+def remove_source_maps(app: Sphinx, exception) -> None:
+    """The themes' and the vendored scripts' source maps (3.7 MB) serve their developers only."""
+    if exception is None and app.builder.format == "html":
+        for source_map in Path(app.outdir).rglob("*.map"):
+            source_map.unlink()
+
+
+# --- the footer: commit and date of the build ---------------------------------------------------
+
+EDITION_KEY = "book_edition_stamp"  # env: (commit, date) of the pages as last written
+
+
+def edition_stamp(app: Sphinx) -> tuple[str, str]:
+    from .latex import build_commit, build_date
+
+    if not hasattr(app, "book_edition_stamp"):
+        app.book_edition_stamp = (build_commit(Path(app.srcdir)), build_date())
+    return app.book_edition_stamp
+
+
+def restamp(app: Sphinx, env) -> list[str]:
+    """Another commit or another day: every page is written again, so that no footer is stale."""
+    stamp = edition_stamp(app)
+    previous = getattr(env, EDITION_KEY, None)
+    env.__dict__[EDITION_KEY] = stamp
+    return sorted(env.found_docs) if previous is not None and previous != stamp else []
+
+
+def add_edition_stamp(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    context["edition_commit"], context["edition_build_date"] = edition_stamp(app)
 
 
 def executed_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:
@@ -175,6 +245,11 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", add_paths)
     app.connect("config-inited", set_theme_options)
     app.add_js_file("reader.js", loading_method="defer")
+    app.connect("html-page-context", drop_unneeded_assets, priority=800)
+    app.connect("html-page-context", lazy_images)
+    app.connect("html-page-context", add_edition_stamp)
+    app.connect("env-get-updated", restamp)
+    app.connect("build-finished", remove_source_maps)
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.connect("html-page-context", add_notebook_download, priority=500)
     app.connect("html-page-context", refuse_remote_assets, priority=900)

@@ -6,6 +6,7 @@ Screenshots go to `_build/screenshots/` for a look before a change is called don
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -230,3 +231,40 @@ def test_the_title_fits_a_phone_in_three_lines(open_tab, path):
     lines = page.eval_on_selector("article h1, .bd-search-container h1", """h => Math.round(
         h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight))""")
     assert lines <= 3, f"{path}: the title takes {lines} lines at {PHONE['width']} px"
+
+
+# --- weight and polish ----------------------------------------------------------------------------
+
+LOADED_BYTES = """() => [...performance.getEntriesByType('navigation'),
+                        ...performance.getEntriesByType('resource')]
+  .reduce((sum, entry) => sum + entry.decodedBodySize, 0)"""
+
+
+def test_a_chapter_page_loads_at_most_1_mb_in_at_most_20_requests(open_tab):
+    tab = open_tab(CHAPTER, viewport=DESKTOP)
+    tab.page.wait_for_timeout(500)  # the favicon, requested once the page has loaded
+    loaded = tab.page.evaluate(LOADED_BYTES)
+    assert len(tab.requests) <= 20, tab.requests
+    assert loaded <= 1_000_000, f"{loaded} bytes"
+    assert not [u for u in tab.requests if "fontawesome" in u or u.endswith(".woff2")]
+
+
+def test_every_icon_is_drawn_without_font_awesome(open_tab):
+    page = open_tab(CHAPTER, viewport=PHONE).page
+    icons = page.eval_on_selector_all("[class*='fa-']:is(.fa-solid, .fas)", """els => els.map(e =>
+        [e.className, getComputedStyle(e).getPropertyValue('--book-icon').trim() !== ''])""")
+    assert icons and [name for name, drawn in icons if not drawn] == []
+
+
+def test_no_source_map_is_shipped(built_book):
+    assert sorted(built_book.html.rglob("*.map")) == []
+
+
+def test_pages_have_a_favicon_and_a_footer_naming_the_build_not_an_author(open_tab):
+    page = open_tab(CHAPTER).page
+    icon = page.eval_on_selector("link[rel='icon']", "l => l.href")
+    assert page.request.get(icon).status == 200
+    footer = " ".join(page.locator("footer.bd-footer-content").inner_text().split())
+    assert re.fullmatch(r"Built from commit [0-9a-f]{7,}( \+ uncommitted changes)? on \d{1,2} \w+ \d{4}\.",
+                        footer), footer
+    assert "Author not named" not in page.content()
