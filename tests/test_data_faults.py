@@ -286,7 +286,7 @@ def test_long_record_builds_with_small_pages(project_copy):
     assert "… and 7713 more disagreements, not listed: this page lists the first 100." in errata
 
 
-# Through the build: a fault in a file that 8 notebooks read is one line, before any runs.
+# Through the build: a fault in a file that many notebooks read is one line, before any runs.
 
 def readers(root, name):
     """The pages whose cached execution (of their code as it is now) read data/NAME."""
@@ -304,9 +304,10 @@ def readers(root, name):
     return found
 
 
-def test_semicolon_file_read_by_eight_notebooks_fails_the_build_once(project_copy):
-    assert len(readers(project_copy, "survey_options.csv")) == 8
-    # Before: frictionless read the ';' file, and each of the 8 notebooks failed in pandas.
+def test_semicolon_file_read_by_many_notebooks_fails_the_build_once(project_copy):
+    # Every page that glues a survey figure reads the file (nine today).
+    assert len(readers(project_copy, "survey_options.csv")) >= 8
+    # Before: frictionless read the ';' file, and each of its notebooks failed in pandas.
     rewrite(project_copy / "data" / "survey_options.csv", delimiter=";")
     result = build(project_copy)
     assert result.returncode != 0
