@@ -527,7 +527,8 @@ def test_provenance_link_opens_the_code_that_draws_the_figure(open_tab):
     page.wait_for_url("**/notebooks/*.html#drawn-*")
     cell = page.locator(":target")
     assert call in cell.locator(".cell_input").inner_text()
-    assert cell.locator("figure img").is_visible()
+    # Figures load lazily: wait for this one to arrive (fails if it never shows).
+    cell.locator("figure img").wait_for(state="visible", timeout=10_000)
     assert in_viewport(page, ":target")
 
 
