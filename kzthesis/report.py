@@ -390,6 +390,23 @@ def edition_notes_list() -> Markdown:
     return Markdown("\n".join(parts))
 
 
+def emendations_list() -> Markdown:
+    """Every emendation, numbered as its sign in the text: where (linked back to the sign), what
+    the seed prints and what this edition prints. Texts shown literally."""
+    from .edition import emendations
+
+    items = []
+    for row in emendations().itertuples():
+        number = row.id.split("-")[1]
+        items += [
+            f"({row.id})=",
+            f"**{number}.** {doc_link(row.page)}, {{ref}}`line {row.seed_line} <emended-{number}>`: "
+            f"“{_prose(row.seed_text)}” → “{_prose(row.edition_text)}”. {_prose(row.note)}",
+            "",
+        ]
+    return Markdown("\n".join(items))
+
+
 def with_tables(markdown: str) -> Markdown:
     """Markdown written by the project's own tools (benchmarks/latest.md, by tools/bench.py; not
     data), its pipe tables rendered by `table` like every other table of the book."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from kzthesis.edition import FUSED_MARKER, QUOTES, normalise
 from kzthesis.report import EDITION_COLUMN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,30 +50,18 @@ PAGES = {
 NOT_THESIS_TEXT = [
     "section.thesis-notes-section", "div.thesis-notes", "aside.footnote-list", "a.headerlink", "span.section-number",
     ".edition", "p.figure-provenance", "div.figure-provenance-legend", "figcaption",
-    "div.cell_input", "script", "style", "span.emendation-mark", "span.caption-number",
+    "div.cell_input", "script", "style", "span.emendation", "span.caption-number",
 ]
 # Headings that this edition adds for navigation: the survey appendix's "Question N" (the
 # thesis titles each table with the question itself, which the edition prints above it).
 EDITION_HEADINGS = re.compile(r"Question \d+")
 NOTE_REFERENCE = "a.footnote-reference"
 
-QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
-                        "`": "'", "´": "'"})
-DASHES = re.compile(r"[-‐‑‒–—―−]")
-# A footnote marker fused to the end of a word: digits after a letter, a quotation mark or a
-# closing bracket, or after punctuation that itself follows one of those ("propaganda2.",
-# "down”434445", "Kazakhstan.12").
-FUSED_MARKER = re.compile(r"(?<=[^\W\d_]|[\"')\]])\d+|(?<=[^\W\d_\"')\]][.,;:])\d+")
 PAGE_START = re.compile(r"^ \S")
 FOOTNOTE_SEPARATOR = re.compile(r"^ {20,}$")
 # The extraction kept the section numbers of headings; the edition numbers them itself.
 HEADING_NUMBER = re.compile(r"^\s*(?:Chapter ?\d+\.|\d\.\d(?:\.\d)?\.?)\s+(?=[A-Z“\"])")
 BULLET = re.compile("[\uf0b7\uf0a7\u2022\u25cf\uf0d8]")
-
-
-def normalise(word: str) -> str:
-    word = unicodedata.normalize("NFC", word).translate(QUOTES).replace("...", "…")
-    return DASHES.sub("", word)
 
 
 # A token of punctuation alone belongs to the word before it: "qañtar ”," and "qañtar”,"
@@ -300,7 +289,8 @@ MOVED_NOTES = {177: "chronology"}
 
 # Edition notes about footnote texts and web addresses concern the notes, which are rendered
 # from references.bib: they are checked against the copy-text by tests/test_copy_text.py.
-COLLATED_KINDS = {"numbering", "editorial", "spelling", "table", "heading", "caption"}
+COLLATED_KINDS = {"numbering", "editorial", "spelling", "table", "heading", "layout", "comment",
+                  "marker"}
 # How far (in copy-text lines) a note's line may stand from the difference it explains: the
 # copy-text's words of one passage can run over a few lines.
 LINES_SPANNED = 8
@@ -365,7 +355,8 @@ def page_text(html: Path) -> str:
     """Everything a reader of the page sees: its text and its notes."""
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article") or soup
-    for element in article.select("a.headerlink, span.fn-bracket, a.footnote-reference, script"):
+    for element in article.select("a.headerlink, span.fn-bracket, a.footnote-reference, script, "
+                                  "span.emendation"):
         element.decompose()
     for block in article.find_all(["p", "td", "th", "li", "div", "aside", "dt", "dd"]):
         block.insert_after(" ")
