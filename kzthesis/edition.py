@@ -66,6 +66,15 @@ def emendations() -> pd.DataFrame:
     return changed.reset_index(drop=True)
 
 
+def emendation_of(page: str, printed: str) -> str | None:
+    """The emendation of kind "number" that corrects the number `printed` on `page`."""
+    found = emendations()
+    for row in found[(found["page"] == page) & (found["kind"] == "number")].itertuples():
+        if printed in re.findall(r"\d[\d,.]*\d|\d", row.seed_text):
+            return row.id
+    return None
+
+
 BENCHMARK = ROOT / "benchmarks" / "latest.md"
 
 

@@ -354,9 +354,14 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
         return Markdown("*Every printed number agrees with the data.*")
     printed = load("printed_numbers")
     check_pages(printed["page"], printed.attrs["path"])
+    from .edition import emendation_of
+
+    places = [emendation_of(page, printed_value) for page, printed_value in
+              zip(errata["page"], errata["printed"])]
     frame = pd.DataFrame({
         "Page": [doc_link(p) for p in errata["page"]],
         "Where": errata["where"],
+        "Place": [_sign_link(place) for place in places],
         "Printed": errata["printed"],
         "Recomputed from data": [_like(p, v) for p, v in zip(errata["printed"], errata["recomputed"])],
         "Quantity": [code(q) for q in errata["quantity"]],
@@ -364,10 +369,18 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
     return table(frame)
 
 
+def _sign_link(emendation_id: str | None) -> Markup | str:
+    """A link to the sign of an emendation in the text ("emendation-N" → its place)."""
+    if emendation_id is None:
+        return ""
+    number = emendation_id.split("-")[1]
+    return Markup(f"{{ref}}`° {number} <emended-{number}>`", f"° {number}")
+
+
 def _like(printed: str, value: float) -> str:
-    """`value` with as many decimals as `printed`, at least one, none after a whole number."""
+    """`value` at the precision of `printed`: as the book prints it in the author's place."""
     decimals = len(printed.split(".")[1]) if "." in printed else 0
-    return f"{float(f'{value:.{max(1, decimals)}f}'):g}"
+    return f"{value:.{decimals}f}"
 
 
 def edition_notes_list() -> Markdown:
@@ -377,13 +390,17 @@ def edition_notes_list() -> Markdown:
     from .data import relative
     from .edition import NOTES, edition_notes
 
+    from .edition import emendations
+
     notes = edition_notes()
     check_pages(notes["page"], relative(NOTES))
+    signs = {(row.page, row.seed_line, row.seed_text): row.id for row in emendations().itertuples()}
     parts = []
     for page, group in notes.groupby("page", sort=False):
         items = [
             f"- Line {row.seed_line}, {literal(row.kind)}: the seed prints “{_prose(row.seed_text)}”; "
             f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)}"
+            + (f" ({_sign_link(signs[key])})" if (key := (row.page, row.seed_line, row.seed_text)) in signs else "")
             for row in group.itertuples()
         ]
         parts.append(f"**{doc_link(page)}** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")

@@ -48,3 +48,18 @@ def test_the_signs_are_not_the_authors_text(built_book):
     places = {(r.page, r.seed_line) for r in emendations().itertuples()}
     assert ("chapter2", 2467) not in places  # "201487." → "2014" and note 87
     assert ("introduction", 200) not in places  # "twenty four" → "twenty-four"
+
+
+def test_the_errata_link_each_number_to_its_place_in_the_text(built_book):
+    from kzthesis.audit import comparisons
+
+    disagreeing = comparisons()
+    disagreeing = disagreeing[~disagreeing["agrees"]]
+    rows = soup("errata").select("article table tbody tr")
+    assert len(rows) == len(disagreeing)
+    for row, expected in zip(rows, disagreeing.itertuples()):
+        links = [a["href"] for a in row.find_all("a")]
+        assert any(h.startswith(f"{expected.page}.html#emended-") for h in links), links
+        cells = [c.get_text(" ", strip=True) for c in row.find_all("td")]
+        # The recomputed value at the precision the author printed ("39" → "40", not 39.7).
+        assert cells[-2].count(".") == expected.printed.count(".")

@@ -290,7 +290,7 @@ MOVED_NOTES = {177: "chronology"}
 # Edition notes about footnote texts and web addresses concern the notes, which are rendered
 # from references.bib: they are checked against the copy-text by tests/test_copy_text.py.
 COLLATED_KINDS = {"numbering", "editorial", "spelling", "table", "heading", "layout", "comment",
-                  "marker"}
+                  "marker", "number"}
 # How far (in copy-text lines) a note's line may stand from the difference it explains: the
 # copy-text's words of one passage can run over a few lines.
 LINES_SPANNED = 8
@@ -394,12 +394,14 @@ def collate(html_dir: Path, notes_file: Path = EDITION_NOTES) -> Collation:
             result.differences.append(difference)
             matching = [n for n in notes if explains(n, difference)]
             used.update(n["row"] for n in matching)
-            if not matching:
-                row = explained_by_errata(difference, errata)
-                if row:
-                    result.by_errata.append((difference, row))
-                else:
-                    result.unexplained.append(difference)
+            # A recomputed number is listed twice, and the two lists must agree: in the errata
+            # (the audit of printed numbers) and as an edition note of kind "number".
+            row = explained_by_errata(difference, errata)
+            numbers = [n for n in matching if n["kind"] == "number"]
+            if row and numbers:
+                result.by_errata.append((difference, row))
+            elif row or numbers or not matching:
+                result.unexplained.append(difference)
     # A note that explains no difference of the thesis's text documents a repair that the
     # collation normalises (a restored hyphen or dash, a marker unfused) or a change inside a
     # footnote: what it says the edition prints must stand on its page, in the text or notes.
@@ -429,8 +431,8 @@ def main(argv: list[str]) -> int:
               f"difference {note['seed_text']!r} → {note['edition_text']!r} near copy-text line "
               f"{note['seed_line']} of {note['page']}")
     print(f"{result.compared} copy-text words compared; {len(result.differences)} differences: "
-          f"{len(result.differences) - len(result.unexplained) - len(result.by_errata)} listed in "
-          f"the edition notes, {len(result.by_errata)} recomputed numbers of the errata, "
+          f"{len(result.differences) - len(result.unexplained)} listed in the edition notes "
+          f"(of which {len(result.by_errata)} recomputed numbers, listed in the errata too), "
           f"{len(result.unexplained)} unlisted; {len(result.stale)} stale notes")
     return 1 if result.unexplained or result.stale else 0
 
