@@ -55,6 +55,9 @@ FIELD_KINDS = {
                      "note"), "latex"),
     **dict.fromkeys(("volume", "number", "pages", "year", "month", "day", "doi", "url", "urldate",
                      "language"), "raw"),
+    # The source's language where the thesis prints no mark for it (biblatex's `langid`: the
+    # language of the entry, not printed; `language` prints "[In Russian]").
+    "langid": "raw",
 }
 PRINTED_FIELDS = tuple(FIELD_KINDS)
 

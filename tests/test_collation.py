@@ -5,6 +5,7 @@ difference must be a row of book/edition-notes.csv or a recomputed number of the
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 
 import pytest
@@ -91,3 +92,27 @@ def test_every_web_address_shows_as_its_link(built_book):
             if shown.startswith("http") and shown != link["href"]:
                 differing.append((page, shown, link["href"]))
     assert differing == []
+
+
+# Footnotes whose language mark the copy-text lost with the end of the footnote, restored from
+# the source's title (each said in its edition note).
+INFERRED_LANGUAGE_MARKS = {82}
+
+
+def test_notes_print_a_language_mark_only_where_the_thesis_prints_one(built_book):
+    from bs4 import BeautifulSoup
+
+    copy = collation.copy_text_footnotes()
+    added = []
+    for page in ("introduction", "chapter1", "chapter2", "chapter3", "chapter4", "chronology"):
+        soup = BeautifulSoup((HTML / "book" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for note in soup.select("aside.footnote[id^=note-]"):
+            number = int(note["id"].removeprefix("note-"))
+            if number not in copy or number in INFERRED_LANGUAGE_MARKS:
+                continue
+            marks = len(re.findall(r"\[In (?:Russian|Kazakh)\]", note.get_text(" ")))
+            # "[In" cut off at the end of a footnote counts as its mark.
+            printed = len(re.findall(r"\[In(?: Russs?ian| Kazakh|$)", copy[number]))
+            if marks > printed:
+                added.append(number)
+    assert added == []

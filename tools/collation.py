@@ -110,6 +110,29 @@ def body_lines(first: int, last: int) -> list[tuple[int, str]]:
     return kept
 
 
+def copy_text_footnotes() -> dict[int, str]:
+    """The texts of the footnotes that survive in the copy-text, by number: each starts a line
+    of a footnote block with its number, in order (the texts of 76, 78–81 and 83 are lost)."""
+    found: dict[int, str] = {}
+    current, in_notes = 0, False
+    for line in copy_text_lines():
+        if FOOTNOTE_SEPARATOR.match(line):
+            in_notes = True
+            continue
+        if line == " " or (in_notes and PAGE_START.match(line)):
+            in_notes = False
+            continue
+        if not in_notes:
+            continue
+        start = re.match(r"(\d{1,3})(?=[\s\u00a0]|[A-Z‘“\"])(.*)", line)
+        if start and current < int(start.group(1)) <= current + 8:
+            current = int(start.group(1))
+            found[current] = start.group(2)
+        elif current:
+            found[current] += " " + line
+    return {n: " ".join(text.split()) for n, text in found.items()}
+
+
 def copy_text_words(page: str) -> list[Word]:
     """The page's words, footnote markers removed; `markers` holds them (note → word index)."""
     return collated_copy_text()[page]
