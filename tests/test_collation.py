@@ -57,7 +57,7 @@ def edit(html_dir, page: str, old: str, new: str) -> None:
 
 @pytest.mark.parametrize("page, old, new, line", [
     # A silent change of case, a dropped full stop, a changed number, a lost table row.
-    ("chapter2", "sufficient. Accordingly, only", "sufficient. accordingly, Only", 2355),
+    ("chapter2", "Obviously, the government did not", "obviously, the government did not", 1584),
     ("chapter1", "the living", "the living.", 293),
     ("survey-results", '<td class="text-left"><p>No answers.</p></td>', '<td class="text-left"><p></p></td>', 5440),
 ])
@@ -116,3 +116,20 @@ def test_notes_print_a_language_mark_only_where_the_thesis_prints_one(built_book
             if marks > printed:
                 added.append(number)
     assert added == []
+
+
+def test_a_note_keeps_the_words_that_introduce_its_sources(built_book):
+    # "See …", "The chronology of events is based on: …": the author's words before a source.
+    from bs4 import BeautifulSoup
+
+    copy = collation.copy_text_footnotes()
+    lost = []
+    for page in ("introduction", "chapter1", "chapter2", "chapter3", "chapter4", "chronology"):
+        soup = BeautifulSoup((HTML / "book" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for note in soup.select("aside.footnote[id^=note-]"):
+            number = int(note["id"].removeprefix("note-"))
+            opening = re.match(r"(See|The chronology of events is based on:)", copy.get(number, ""))
+            text = " ".join(p.get_text(" ") for p in note.find_all("p"))
+            if opening and not " ".join(text.split()).startswith(opening.group(1)):
+                lost.append(number)
+    assert lost == []

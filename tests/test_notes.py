@@ -40,7 +40,7 @@ def test_html_notes_are_numbered_1_to_177_through_the_pages(built_book):
 def test_one_note_lists_several_sources_and_a_repeated_source_is_short(built_book):
     notes = {int(n): text for n, _, text in html_notes("chapter2")}
     # Note 43 of the thesis lists three sources, as printed, separated by semicolons.
-    assert notes[43].count("; ") == 2 and notes[43].startswith("Golosov, Grigorii.")
+    assert notes[43].count("; ") == 2 and notes[43].startswith("See the Russian Authors: Golosov, Grigorii.")
     assert "outside-system/; Eliseeva, Natalia." in notes[43]
     # A remark and its source stay one note: the remark, then the source.
     assert notes[59].startswith("Duvanov, a prominent 49-year-old journalist")
