@@ -49,3 +49,21 @@ def test_nothing_in_the_project_names_a_path_outside_it():
     found = [f"{p.relative_to(ROOT)}" for p in tracked if p != COPY_TEXT
              and outside.search(p.read_text(encoding="utf-8", errors="replace"))]
     assert found == []
+
+
+PRINTED = list(csv.DictReader((ROOT / "data" / "printed_numbers.csv").open(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("row", PRINTED, ids=lambda r: f"{r['page']}:{r['line']}:{r['printed']}")
+def test_each_printed_number_names_the_copy_text_line_of_its_sentence(row):
+    from kzthesis.edition import FUSED_MARKER, normalise
+
+    lines = COPY_TEXT.read_text(encoding="utf-8").split("\n")
+    start = int(row["line"])
+    window = " ".join(lines[start - 1: start - 1 + 4]).replace("\u00a0", " ")
+    folded_window = " ".join(normalise(FUSED_MARKER.sub("", w)) for w in window.split())
+    first_words = " ".join(normalise(w) for w in row["sentence"].split()[:6])
+    assert first_words in folded_window, f"copy-text/thesis.txt, line {start}: {first_words!r}"
+    # The sentence begins on this line, not on the one before.
+    assert normalise(row["sentence"].split()[0]) in " ".join(
+        normalise(w) for w in lines[start - 1].replace("\u00a0", " ").split())
