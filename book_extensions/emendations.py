@@ -10,6 +10,8 @@ quotation-mark style; an emendation inside a heading gets no sign (its entry sti
 
 from __future__ import annotations
 
+import re
+
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
@@ -66,15 +68,37 @@ def changed_part(seed_text: str, edition_text: str) -> int:
     return len(" ".join(words[:kept]))
 
 
-def place_sign(block: nodes.Element, words: str, make_sign, length: int | None = None) -> bool:
+# A number in the words of a recomputed number's note: the data may have changed it since.
+_NUMBER = re.compile(r"\d[\d.,]*")
+
+
+def words_pattern(words: str, numbers_vary: bool) -> re.Pattern:
+    """`words` as a pattern, each number matching any number if `numbers_vary`, with a group for
+    every number so that the sign's place can follow a changed number's width."""
+    parts, position = [], 0
+    comparable = _comparable(words)
+    for found in _NUMBER.finditer(comparable) if numbers_vary else ():
+        parts.append(re.escape(comparable[position:found.start()]))
+        parts.append(r"(\d[\d.,]*\d|\d)")
+        position = found.end()
+    parts.append(re.escape(comparable[position:]))
+    return re.compile("".join(parts))
+
+
+def place_sign(block: nodes.Element, words: str, make_sign, length: int | None = None,
+               numbers_vary: bool = False) -> bool:
     """Insert `make_sign()` after the first `length` characters (all by default) of the first
-    occurrence of `words` in `block`'s text."""
+    occurrence of `words` in `block`'s text (numbers may differ if `numbers_vary`)."""
     texts = _text_nodes(block)
     joined = "".join(str(t) for t in texts)
-    start = _comparable(joined).find(_comparable(words))
-    if start < 0:
+    found = words_pattern(words, numbers_vary).search(_comparable(joined))
+    if found is None:
         return False
-    end = start + (len(words) if length is None else length)
+    # The numbers printed now may be longer or shorter than the note's: shift the place.
+    shift = sum(len(found.group(i)) - len(number.group())
+                for i, number in enumerate(_NUMBER.finditer(_comparable(words)), 1)
+                if numbers_vary and (length is None or number.end() <= length))
+    end = found.start() + (len(words) if length is None else length) + shift
     offset = 0
     for text in texts:
         length = len(str(text))
@@ -108,17 +132,21 @@ class MarkEmendations(SphinxTransform):
             length = changed_part(row.seed_text, row.edition_text)
             if not any(place_sign(block, row.edition_text,
                                   lambda: self._sign(row.id, number),  # noqa: B023 - used at once
-                                  length)
-                       for block in blocks):
-                self._mark_heading(row.edition_text, number)
+                                  length, numbers_vary=row.kind == "number")
+                       for block in blocks) and not self._mark_heading(row.edition_text, number):
+                # The words are no longer on the page (a source or the data changed since the
+                # note was written): the entry still leads to the page, and the collation test
+                # reports the note as stale.
+                self.document.insert(0, self._target(number))
 
-    def _mark_heading(self, words: str, number: str) -> None:
+    def _mark_heading(self, words: str, number: str) -> bool:
         """An emended heading gets no sign (it would show in every table of contents); its
         entry in the list links back to the heading itself."""
         for title in self.document.findall(nodes.title):
             if _comparable(words) in _comparable(title.astext()):
                 title.parent.insert(title.parent.index(title) + 1, self._target(number))
-                return
+                return True
+        return False
 
     def _sign(self, target: str, number: str) -> nodes.Node:
         reference = addnodes.pending_xref(

@@ -153,11 +153,13 @@ def data_copy(tmp_path, monkeypatch):
 
 
 def text_of(html: str) -> str:
-    """Visible text of an HTML page (scripts and styles left out), whitespace folded."""
+    """Visible text of an HTML page (scripts and styles left out), whitespace folded. The signs
+    of emendations ("62.1%° (77 responses)") are left out too: tests/test_emendations.py reads
+    them; here a number reads as the author's sentence prints it."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for hidden in soup(["script", "style"]):
+    for hidden in soup(["script", "style"]) + soup.select("span.emendation"):
         hidden.decompose()
     for block in soup(list(BLOCKS)):  # words in two blocks are two words; inline text joins
         block.insert_before(" ")

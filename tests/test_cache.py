@@ -63,7 +63,8 @@ def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_co
     module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
-    assert result.executed() == ["book/about.md"]
+    # The About page lists the edition notes; the errata link each number to its emendation.
+    assert result.executed() == ["book/about.md", "book/errata.md"]
 
 
 def test_build_never_writes_into_sources(project_copy):
