@@ -46,7 +46,7 @@ UNMARKED_LANGUAGES = {"english"}
 #: Entry types whose title is a part of a larger work (printed upright, the container in italics).
 CONTAINED_TYPES = {"article", "incollection", "inproceedings", "inbook"}
 
-#: Every field this style prints and how it reads it (see the module's docstring); tools/refs.py
+#: Every field this style reads and how (see the module's docstring; `langid` is read, never printed); tools/refs.py
 #: refuses any other field, so nothing an author writes is silently dropped.
 FIELD_KINDS = {
     **dict.fromkeys(("author", "editor"), "names"),
@@ -56,8 +56,8 @@ FIELD_KINDS = {
     **dict.fromkeys(("volume", "number", "pages", "year", "month", "day", "doi", "url", "urldate",
                      "language"), "raw"),
     # The source's language where the thesis prints no mark for it (biblatex's `langid`: the
-    # language of the entry, not printed; `language` prints "[In Russian]").
-    "langid": "raw",
+    # language of the entry, read but not printed; `language` prints "[In Russian]").
+    "langid": "unprinted",
 }
 PRINTED_FIELDS = tuple(FIELD_KINDS)
 

@@ -240,7 +240,7 @@ def test_a_page_that_is_no_page_of_the_book_is_refused_in_the_errata(data_copy):
 
     path = data_copy / "printed_numbers.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "\nchapter1,Kazakhs made up", "\nchapter1> `{download}`x <../../etc/passwd>`,Kazakhs made up", 1),
+        "\nchapter1,481,Kazakhs made up", "\nchapter1> `{download}`x <../../etc/passwd>`,481,Kazakhs made up", 1),
         encoding="utf-8")
     with pytest.raises(data.DataError, match=r"printed_numbers\.csv, line 2, column 'page': .* is not a page"):
         report.errata_table(audit.comparisons())

@@ -49,7 +49,7 @@ logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # its errors are r
 FIELD_ORDER = ("author", "editor", "year", "month", "day", "title", "titleaddon", "booktitle",
                "journal", "howpublished", "publisher", "institution", "organization", "school",
                "address", "type", "edition", "volume", "number", "pages", "doi", "url", "urldate",
-               "language", "note")
+               "language", "langid", "note")
 #: Entry types the book uses and the fields each one's footnote needs (one of each tuple).
 REQUIRED = {
     "article": (("author",), ("title",), ("journal",), ("year",)),
