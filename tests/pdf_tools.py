@@ -23,6 +23,12 @@ def squash(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
+# Heights of word boxes in pdftotext's layout (pt): body text is 11 pt (boxes about 10.9),
+# footnotes 9 pt, note markers superscripts of about 6.
+BODY_HEIGHT = 10.5
+MARKER_HEIGHT = 8.0
+
+
 @dataclass
 class Pdf:
     path: Path
@@ -32,6 +38,28 @@ class Pdf:
     def pages(self) -> list[str]:
         """Text of every page (pdftotext reading order, hyphenation undone)."""
         return run("pdftotext", "-enc", "UTF-8", str(self.path), "-").split("\f")[:-1]
+
+    @cached_property
+    def note_markers(self) -> list[tuple[int, str]]:
+        """(note number, the word its marker follows) for every note marker in the text, in
+        reading order: a marker is a number set smaller than the body text on a line of body text
+        (a footnote's own number starts a line of smaller footnote text)."""
+        from bs4 import BeautifulSoup
+
+        layout = BeautifulSoup(run("pdftotext", "-enc", "UTF-8", "-bbox-layout", str(self.path), "-"),
+                               "html.parser")
+        found, previous = [], ""
+        for line in layout.find_all("line"):
+            words = [(w.get_text(), float(w["ymax"]) - float(w["ymin"])) for w in line.find_all("word")]
+            body = max((height for _, height in words), default=0)
+            if body < BODY_HEIGHT:
+                continue
+            for text, height in words:
+                if height < MARKER_HEIGHT and text.isdigit() and previous:
+                    found.append((int(text), previous))
+                elif height >= BODY_HEIGHT:
+                    previous = text
+        return found
 
     @cached_property
     def squashed_pages(self) -> list[str]:

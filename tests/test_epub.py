@@ -114,3 +114,16 @@ def test_epub_bibliography_lists_every_source(epub):
     entries = pybtex.database.parse_file(str(ROOT / "references.bib")).entries
     page = xhtml(epub, "bibliography")
     assert len(re.findall(r'<div class="citation"', page)) == len(entries)
+
+
+def test_epub_notes_stand_where_the_copy_text_puts_their_markers(epub, tmp_path):
+    from tools import collation
+
+    places = {}
+    for page in collation.PAGES:
+        path = tmp_path / f"{page}.xhtml"
+        path.write_bytes(epub.read(f"book/{page}.xhtml"))
+        places.update(collation.note_places(page, path))
+    assert sorted(places) == list(range(1, 178))
+    misplaced = {n for n, (_, distance) in places.items() if distance is None or distance > 2}
+    assert misplaced == set(collation.MOVED_NOTES)

@@ -469,3 +469,25 @@ def test_build_commit_and_date_come_from_the_build(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     today = dt.date.today()
     assert build_date() == f"{today.day} {today:%B} {today.year}"
+
+
+def test_pdf_notes_follow_the_same_words_as_in_the_copy_text(pdf):
+    """Each of the 177 markers, in order, follows the word that its marker follows in the HTML
+    (which tests/test_collation.py holds to the copy-text's place)."""
+    from tools import collation
+    from kzthesis.edition import normalise
+
+    def bare(word: str) -> str:
+        return re.sub(r"\W", "", normalise(word))
+
+    in_html = {}
+    for page in collation.PAGES:
+        for word in collation.edition_words(HTML / "book" / f"{page}.html"):
+            for number in word.notes:
+                in_html[number] = bare(word.text)
+    markers = pdf.note_markers
+    assert [number for number, _ in markers] == list(range(1, 178))
+    # A word hyphenated at a line end leaves its last part before the marker.
+    differing = [(n, word, in_html[n]) for n, word in markers if n not in collation.MOVED_NOTES
+                 and not (bare(word) and in_html[n].endswith(bare(word)))]
+    assert differing == []
