@@ -5,6 +5,7 @@ _config.yml as the single extension `book_extensions`.
   depends on changes (its notebook's recorded reads, the configuration, these extensions);
 * `citation_style`: the thesis's footnote style (a pybtex formatting style);
 * `notes`: the thesis's footnotes, one note each, numbered 1–177 as the author numbered them;
+* `backrefs`: notes and bibliography entries that link to each other (biblatex's `backref`);
 * `emendations`: a sign where the edition changed the author's words, linked to its entry;
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
 * `reader`: reader features of the HTML book;
@@ -20,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-MODULES = ("dependencies", "citation_style", "notes", "emendations", "provenance", "reader", "latex", "epub")
+MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "reader", "latex", "epub")
 
 
 def setup(app):

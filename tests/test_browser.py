@@ -192,7 +192,7 @@ PAGE_FACTS = """() => {
               back: !!(note && note.querySelector(`a[role="doc-backlink"][href="#${a.id}"]`))};
     }),
     links: [...document.querySelectorAll('a[href]')].map(a => ({href: a.href,
-      inReference: !!a.closest('.footnote, .citation, .citation-list')})),
+      inReference: !!a.closest('.footnote, .citation, .citation-list, .thesis-bibliography')})),
     buttons: [...document.querySelectorAll('button, .btn')].map(b => b.className),
     downloads: [...document.querySelectorAll('.dropdown-download-buttons a')].map(a => a.href),
     pageToc: [...document.querySelectorAll('#pst-page-toc-nav a')].map(a => a.getAttribute('href')),
@@ -538,7 +538,7 @@ def test_edition_notes_errata_and_bibliography_are_in_the_navigation(open_tab):
     for name in ("about", "errata", "bibliography"):
         assert f"{name}.html" in nav
     bibliography = open_tab("book/bibliography.html").page
-    entries = bibliography.locator(".citation-list [role='listitem']").count()
+    entries = bibliography.locator("ul.thesis-bibliography > li").count()
     cited = set()
     for source in (ROOT / "book").glob("*.md"):
         cited |= set(re.findall(r"\{footcite\}`([^`]+)`", source.read_text(encoding="utf-8")))

@@ -155,7 +155,7 @@ def html_note_samples() -> list[tuple[str, str, str]]:
                 if isinstance(element, str):
                     before += element
             note = notes[ref["href"].lstrip("#")]
-            if note.select("a.internal"):
+            if note.select("p a.internal"):  # (its sources' links are no paragraph: backrefs.py)
                 continue  # a pointer inside the book ("Fig. 8" here, "Figure A.8" in print)
             body = " ".join(" ".join(p.get_text() for p in note.find_all("p")).split())
             samples.append((path.stem, " ".join(before.split()[-6:]), body))
