@@ -93,3 +93,46 @@ def test_cited_in_names_the_chapter_and_its_notes(built_book):
 def test_a_cite_in_the_text_still_links_to_its_entry(built_book):
     hrefs = [a["href"] for a in soup("tables").select("article a[href*='bibliography.html']")]
     assert "bibliography.html#bib-bns2021national" in hrefs
+
+
+# --- Cite this edition: CITATION.cff and the About page's box (book_extensions/edition_citation.py)
+
+def test_citation_cff_describes_the_edition_without_inventing_an_author():
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0" and cff["message"] and cff["type"] in ("software", "dataset")
+    assert cff["title"] == config["title"]
+    # The source document names no author: no person, only the statement that none is named.
+    assert [set(author) for author in cff["authors"]] == [{"name"}]
+    assert "not named" in cff["authors"][0]["name"]
+
+
+def test_bibtex_entry_escapes_what_bibtex_would_read():
+    from book_extensions.edition_citation import bibtex_entry
+
+    entry = bibtex_entry("A & B_1: {x} 50% \\ #", "2026", "abc1234")
+    assert r"title = {{A \& B\_1: \{x\} 50\% \textbackslash{} \#}}," in entry
+    assert entry.startswith("@misc{kzthesis_edition_2026,") and not re.search(r"^\s*author\s*=", entry, re.M)
+    assert "year = {2026}" in entry and "commit abc1234" in entry
+
+
+def test_about_page_has_a_cite_this_edition_box(built_book):
+    import datetime as dt
+    import os
+
+    import yaml
+
+    page = soup("about")
+    box = page.select_one("article .cite-this-edition")
+    assert box is not None and "Cite this edition" in box.get_text()
+    bibtex, cff = [pre.get_text() for pre in box.select("pre")]
+    title = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
+    assert bibtex.startswith("@misc{") and "title = {{" + title + "}}" in bibtex
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    year = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).year if epoch else dt.date.today().year
+    assert f"year = {{{year}}}" in bibtex and not re.search(r"^\s*author\s*=", bibtex, re.M)
+    assert cff.strip() == (ROOT / "CITATION.cff").read_text(encoding="utf-8").strip()
+    # The rest of the page is as it was: the emendations and the notes list follow.
+    assert page.select_one("section#emendations") is not None

@@ -1,0 +1,93 @@
+"""How to cite this edition: the `{cite-this-edition}` directive (on the About page).
+
+It writes a box, "Cite this edition", with two texts to copy:
+
+* a BibTeX entry (`@misc`) made from the book's title (`title` in _config.yml, Sphinx's `html_title`), the year and the
+  commit of the build (the footer's, book_extensions/reader.py), and no author: the source
+  document names none, and none is invented;
+* `CITATION.cff` at the repository's root, as it is (the Citation File Format, which code hosts
+  and reference managers read).
+
+Both are literal text: no character of the title or of the file is read as markup in any
+output, and the BibTeX entry escapes what BibTeX would read as its own syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+
+from . import ROOT
+
+CFF = ROOT / "CITATION.cff"
+KIND = "edition_citation"  # on a literal block: "bibtex" or "cff", filled in when written
+BOX_CLASS = "cite-this-edition"
+_BIBTEX_SPECIAL = re.compile(r"([\\{}&%$#_^~])")
+_BIBTEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+
+
+def bibtex_text(value: str) -> str:
+    """`value` as BibTeX text that prints it as written."""
+    return _BIBTEX_SPECIAL.sub(lambda m: _BIBTEX_ESCAPES.get(m.group(1), "\\" + m.group(1)), value)
+
+
+def bibtex_entry(title: str, year: str, commit: str) -> str:
+    key = f"kzthesis_edition_{year}"
+    fields = [
+        ("title", title),
+        ("howpublished", "Reproducible edition (HTML, PDF and EPUB), built with Jupyter Book"),
+        ("year", year),
+        ("note", "The author of the thesis is not named in the source document. "
+                 f"Built from commit {commit}"),
+    ]
+    lines = [f"@misc{{{key},"]
+    # The title in double braces: BibTeX styles keep its capitals.
+    lines += [f"  {name} = {{{{{bibtex_text(value)}}}}}," if name == "title" else
+              f"  {name} = {{{bibtex_text(value)}}}," for name, value in fields]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+class CiteThisEdition(SphinxDirective):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(CFF))
+        box = nodes.container(classes=[BOX_CLASS])
+        box += nodes.rubric("", "Cite this edition")
+        box += nodes.paragraph("", "As BibTeX (the year and the commit are those of this build):")
+        box += nodes.literal_block("", "", language="bibtex", **{KIND: "bibtex"})
+        box += nodes.paragraph("", "In the Citation File Format (CITATION.cff in the project's "
+                                   "files):")
+        box += nodes.literal_block("", "", language="yaml", **{KIND: "cff"})
+        return [box]
+
+
+class FillEditionCitation(SphinxPostTransform):
+    """When the page is written: the texts, with this build's year and commit."""
+
+    default_priority = 7
+
+    def run(self, **kwargs) -> None:
+        from .reader import edition_stamp
+
+        for block in self.document.findall(nodes.literal_block):
+            kind = block.get(KIND)
+            if kind is None:
+                continue
+            if kind == "bibtex":
+                commit, date = edition_stamp(self.app)
+                text = bibtex_entry(self.config.html_title, date.split()[-1], commit)
+            else:
+                text = Path(CFF).read_text(encoding="utf-8").rstrip("\n")
+            block.children = [nodes.Text(text)]
+            block.rawsource = text
+
+
+def setup(app) -> None:
+    app.add_directive("cite-this-edition", CiteThisEdition)
+    app.add_post_transform(FillEditionCitation)
