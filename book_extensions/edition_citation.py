@@ -1,4 +1,5 @@
-"""How to cite this edition: the `{cite-this-edition}` directive (on the About page).
+"""How to cite this edition: the `{cite-this-edition}` directive (on the About page), and the
+landing page's scholarly metadata.
 
 It writes a box, "Cite this edition", with two texts to copy:
 
@@ -8,7 +9,11 @@ It writes a box, "Cite this edition", with two texts to copy:
 * `CITATION.cff` at the repository's root, as it is (the Citation File Format, which code hosts
   and reference managers read).
 
-Both are literal text: no character of the title or of the file is read as markup in any
+The landing page (book/index) carries Highwire Press `citation_*` tags (title, date, language;
+a `citation_pdf_url` only if the web book served a PDF) and a schema.org JSON-LD record, for
+indexers and reference managers; every value is escaped for the attribute or script it is in.
+
+Both texts are literal text: no character of the title or of the file is read as markup in any
 output, and the BibTeX entry escapes what BibTeX would read as its own syntax.
 """
 
@@ -88,6 +93,62 @@ class FillEditionCitation(SphinxPostTransform):
             block.rawsource = text
 
 
+# --- scholarly metadata of the landing page -------------------------------------------------------
+
+def iso_build_date(app) -> str:
+    """The build's date (the footer's, reader.py) as YYYY-MM-DD."""
+    import datetime as dt
+
+    from .reader import edition_stamp
+
+    return dt.datetime.strptime(edition_stamp(app)[1], "%d %B %Y").date().isoformat()
+
+
+def landing_metadata(app) -> tuple[list[tuple[str, str]], dict]:
+    """The Highwire Press tags (name, content) and the schema.org record of the edition. No
+    author: the source document names none. No citation_pdf_url: the web book offers no PDF."""
+    from .reader import edition_stamp
+
+    config = app.config
+    title, date, language = config.html_title, iso_build_date(app), config.language or "en"
+    tags = [("citation_title", title), ("citation_publication_date", date.replace("-", "/")),
+            ("citation_date", date.replace("-", "/")), ("citation_language", language)]
+    pdf = Path(app.outdir, f"{config.epub_basename}.pdf")
+    if pdf.exists():  # a PDF that the site serves (none today: `make pdf` writes _build/latex/)
+        tags.append(("citation_pdf_url", pdf.name))
+    record = {
+        "@context": "https://schema.org", "@type": "Book", "name": title,
+        "description": config.epub_description, "inLanguage": language, "datePublished": date,
+        "bookEdition": "Reproducible edition", "version": edition_stamp(app)[0],
+        "bookFormat": "https://schema.org/EBook", "genre": "Thesis",
+        "isAccessibleForFree": True,
+    }
+    return tags, record
+
+
+def json_for_script(value) -> str:
+    """JSON inside <script>: no `<`, `>` or `&` that could end the element or start a comment."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def add_landing_metadata(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """On the landing page of the web book: the citation_* tags that Google Scholar and
+    Zotero read, and a JSON-LD description of the edition."""
+    import html
+
+    if pagename != app.config.root_doc or app.builder.format != "html" or app.builder.name.startswith("epub"):
+        return
+    tags, record = landing_metadata(app)
+    lines = [f'<meta name="{html.escape(name)}" content="{html.escape(content)}" />'
+             for name, content in tags]
+    lines.append(f'<script type="application/ld+json">\n{json_for_script(record)}\n</script>')
+    context["metatags"] = context.get("metatags", "") + "\n    " + "\n    ".join(lines)
+
+
 def setup(app) -> None:
     app.add_directive("cite-this-edition", CiteThisEdition)
     app.add_post_transform(FillEditionCitation)
+    app.connect("html-page-context", add_landing_metadata)

@@ -136,3 +136,38 @@ def test_about_page_has_a_cite_this_edition_box(built_book):
     assert cff.strip() == (ROOT / "CITATION.cff").read_text(encoding="utf-8").strip()
     # The rest of the page is as it was: the emendations and the notes list follow.
     assert page.select_one("section#emendations") is not None
+
+
+# --- Scholarly metadata of the landing page (book_extensions/edition_citation.py) -------------
+
+def test_landing_page_has_highwire_tags_and_json_ld(built_book):
+    import json
+
+    import yaml
+
+    page = soup("index")
+    meta = {m["name"]: m["content"] for m in page.select("head meta[name^='citation_']")}
+    title = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
+    assert meta["citation_title"] == title
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", meta["citation_publication_date"])
+    assert meta["citation_language"] == "en"
+    assert "citation_author" not in meta  # the source document names no author
+    # The web book serves no PDF, so no tag points at one.
+    assert ("citation_pdf_url" in meta) == (HTML / "thesis.pdf").exists()
+    scripts = page.select("head script[type='application/ld+json']")
+    assert len(scripts) == 1
+    record = json.loads(scripts[0].string)
+    assert record["@context"] == "https://schema.org" and record["name"] == title
+    assert record["datePublished"].replace("-", "/") == meta["citation_publication_date"]
+    assert "author" not in record
+    # Only the landing page carries them.
+    assert not soup("chapter1").select("meta[name^='citation_'], script[type='application/ld+json']")
+
+
+def test_landing_metadata_cannot_break_out_of_its_elements():
+    from book_extensions.edition_citation import json_for_script
+
+    text = json_for_script({"name": "</script><script>alert(1)</script> & <!--"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    import json
+    assert json.loads(text)["name"] == "</script><script>alert(1)</script> & <!--"
