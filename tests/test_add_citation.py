@@ -83,9 +83,12 @@ def cited(tmp_path_factory, built_book):
 
 
 def footnote_text(html: str, note_id: str) -> str:
-    """The text of a note as the reader sees it: label and reference."""
+    """The text of a note as the reader sees it: label and reference (without the line of links
+    to the bibliography under it)."""
     start = html.index(">", html.index(f'id="{note_id}"')) + 1
-    inner = re.sub(r"<[^>]+>", "", html[start: html.index("</aside>", start)])
+    body = re.sub(r'<div class="thesis-note-sources.*?</div>', "", html[start: html.index("</aside>", start)],
+                  flags=re.S)
+    inner = re.sub(r"<[^>]+>", "", body)
     return " ".join(unescape(inner).split())
 
 

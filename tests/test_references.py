@@ -146,8 +146,9 @@ def test_special_characters_print_as_written_in_html_and_pdf(project_copy: Path)
     html = build(project_copy)
     assert html.returncode == 0, html.output[-3000:]
     intro = (project_copy / "_build" / "html" / "book" / "introduction.html").read_text(encoding="utf-8")
-    notes = [_visible(body) for body in re.findall(r'<aside class="footnote brackets[^>]*>(.*?)</aside>',
-                                                   intro, re.S)]
+    # A note's text, without the line of links to the bibliography under it.
+    notes = [_visible(re.sub(r'<div class="thesis-note-sources.*?</div>', "", body, flags=re.S))
+             for body in re.findall(r'<aside class="footnote brackets[^>]*>(.*?)</aside>', intro, re.S)]
     assert any(re.fullmatch(r"\[\d+\] " + re.escape(PRINTED), note) for note in notes), notes
     assert "<em>50% &amp; more</em>" in intro  # the title, in italics, exactly
     bibliography = (project_copy / "_build" / "html" / "book" / "bibliography.html").read_text(encoding="utf-8")
