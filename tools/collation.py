@@ -462,3 +462,145 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# -- the PDF's text layer ------------------------------------------------------------------------
+# The PDF is collated by the same rules, on the words pdftotext reads from its text layer, for
+# the pages of running prose (the appendices' tables are set in smaller type and collated in the
+# HTML). Only words in the body's type size are read: running heads, headings, notes, note
+# markers, table cells and the text of charts are other sizes. Headings are collated in the HTML;
+# here the copy-text's heading lines are left out too.
+PDF_PROSE_PAGES = ("abstract", "introduction", "chapter1", "chapter2", "chapter3", "chapter4",
+                   "conclusions")
+PDF_SIGNS = str.maketrans("", "", "°•")
+LIGATURES = {"fi", "fl", "ff", "ffi", "ffl"}
+FIGURE_CAPTION = re.compile(r"(?:Figure|Table) [A-Z\d]+\.\d+:")
+
+
+def _pdf_lines(pdf: Path) -> list[list[tuple[float, float, list[tuple[str, float]]]]]:
+    """Per page: (top, left, [(word, height)]) of each line, as pdftotext lays them out."""
+    import subprocess
+
+    layout = BeautifulSoup(subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-bbox-layout", str(pdf), "-"], check=True,
+        capture_output=True, text=True).stdout, "html.parser")
+    pages = []
+    for page in layout.find_all("page"):
+        lines = []
+        for line in page.find_all("line"):
+            words = [(w.get_text(), round(float(w["ymax"]) - float(w["ymin"]), 1))
+                     for w in line.find_all("word")]
+            lines.append((float(line["ymin"]), float(line["xmin"]), words))
+        pages.append(lines)
+    return pages
+
+
+def _squashed(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def pdf_words(pdf: Path) -> dict[str, list[Word]]:
+    """The body-size words of each prose page of the PDF, hyphenation at line ends undone."""
+    from collections import Counter
+
+    pages = _pdf_lines(pdf)
+    body = Counter(h for lines in pages for _, _, words in lines for _, h in words).most_common(1)[0][0]
+    titles = {_squashed(PAGE_TITLES[name]): name for name in PDF_PROSE_PAGES}
+    openings = {}
+    for index, lines in enumerate(pages):
+        for _, _, words in lines[:3]:
+            big = _squashed(" ".join(w for w, h in words if h > 1.5 * body))
+            if big in titles and titles[big] not in openings:
+                openings[titles[big]] = index
+    starts = sorted(i for i, lines in enumerate(pages)
+                    if any(h > 1.5 * body for _, _, words in lines[:3] for _, h in words))
+    found = {}
+    for name, first in openings.items():
+        last = next((s for s in starts if s > first), len(pages))
+        words: list[Word] = []
+        box_left, broken = None, ""
+        for lines in pages[first:last]:
+            for _, left, line in lines:
+                text = " ".join(w for w, _ in line)
+                if "(a note of this edition)" in text:  # the edition's own boxes
+                    box_left = left
+                    continue
+                if box_left is not None and abs(left - box_left) < 1.5:
+                    continue
+                box_left = None
+                kept = [w.translate(PDF_SIGNS) for w, h in line if abs(h - body) < 0.3]
+                # A chart's ligature glyph ("con fi dence") can share the body's size.
+                kept = [w for w in kept if w and w not in LIGATURES]
+                for position, shown in enumerate(kept):
+                    if broken:
+                        shown, broken = broken + shown, ""
+                    if position == len(kept) - 1 and shown.endswith("-") and len(shown) > 1:
+                        broken = shown[:-1]  # a word the line's end hyphenated
+                        continue
+                    text_ = normalise(shown)
+                    if text_:
+                        append(words, Word(text_, shown))
+        found[name] = _without_captions(words)
+    return found
+
+
+def _without_captions(words: list[Word]) -> list[Word]:
+    """The words without the edition's figure captions ("Figure 3.1: … counts."), which the HTML
+    marks as the edition's and the PDF sets as text: each runs to the sentence that ends it."""
+    kept, index = [], 0
+    while index < len(words):
+        if words[index].shown == "Figure" and index + 1 < len(words) and FIGURE_CAPTION.fullmatch(
+                f"Figure {words[index + 1].shown}"):
+            index += 2
+            while index < len(words) and not words[index].shown.endswith(CAPTION_END):
+                index += 1
+            index += 1
+            continue
+        kept.append(words[index])
+        index += 1
+    return kept
+
+
+# Every figure caption of the chapters ends with this sentence (book/chapter*.md).
+CAPTION_END = "counts."
+
+
+PAGE_TITLES = {"abstract": "Abstract", "introduction": "Introduction",
+               "chapter1": "The Soviet Union and early Kazakhstan",
+               "chapter2": "Democratic development of Kazakhstan",
+               "chapter3": "January protests and their prerequisites",
+               "chapter4": "Kazakhstan after the January events", "conclusions": "General conclusions"}
+
+
+def _copy_text_prose(page: str) -> list[Word]:
+    """The page's copy-text words without its heading lines (collated in the HTML)."""
+    lines = copy_text_lines()
+    first, _ = PAGES[page]
+    headings = {first} | {n for n in range(first, PAGES[page][1] + 1)
+                          if HEADING_NUMBER.match(lines[n - 1].replace("\u00a0", " "))}
+    return [w for w in copy_text_words(page) if w.line not in headings]
+
+
+def collate_pdf(pdf: Path, notes_file: Path = EDITION_NOTES) -> Collation:
+    notes, errata = edition_notes(notes_file), errata_record()
+    result = Collation()
+    for page, new in pdf_words(pdf).items():
+        old = _copy_text_prose(page)
+        result.compared += len(old)
+        matcher = difflib.SequenceMatcher(None, [w.text for w in old], [w.text for w in new],
+                                          autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            copy_norm = " ".join(w.text for w in old[i1:i2])
+            edition_norm = " ".join(w.text for w in new[j1:j2])
+            if lost_hyphen(old[i1:i2], edition_norm) or (
+                    j2 - j1 > 1 and edition_norm.replace(" ", "") == copy_norm.replace(" ", "")):
+                continue
+            line = old[i1].line if i1 < len(old) else old[-1].line
+            difference = Difference(page, line, " ".join(w.shown for w in old[i1:i2]),
+                                    " ".join(w.shown for w in new[j1:j2]), copy_norm, edition_norm)
+            result.differences.append(difference)
+            if not any(explains(n, difference) for n in notes) and not explained_by_errata(difference, errata):
+                result.unexplained.append(difference)
+    return result
