@@ -133,18 +133,37 @@ class MarkEmendations(SphinxTransform):
             if not any(place_sign(block, row.edition_text,
                                   lambda: self._sign(row.id, number),  # noqa: B023 - used at once
                                   length, numbers_vary=row.kind == "number")
-                       for block in blocks) and not self._mark_heading(row.edition_text, number):
+                       for block in blocks) and not self._mark_heading(row.edition_text,
+                                                                       f"emended-{number}"):
                 # The words are no longer on the page (a source or the data changed since the
                 # note was written): the entry still leads to the page, and the collation test
                 # reports the note as stale.
-                self.document.insert(0, self._target(number))
+                self.document.insert(0, self._target(f"emended-{number}"))
+        self._mark_other_notes(page, found)
 
-    def _mark_heading(self, words: str, number: str) -> bool:
+    def _mark_other_notes(self, page: str, found) -> None:
+        """Every other edition note gets a target (no sign) at the words it quotes, so that the
+        list of notes links to the place, not to the top of the page."""
+        from kzthesis.edition import edition_notes, note_label
+
+        emended = {(r.page, r.seed_line, r.seed_text) for r in found.itertuples()}
+        notes = edition_notes()
+        for index, row in enumerate(notes.itertuples()):
+            if row.page != page or (row.page, row.seed_line, row.seed_text) in emended:
+                continue
+            label = note_label(index)
+            blocks = list(self.document.findall(nodes.paragraph))
+            if not any(place_sign(block, row.edition_text,
+                                  lambda: self._target(label))  # noqa: B023 - used at once
+                       for block in blocks) and not self._mark_heading(row.edition_text, label):
+                self.document.insert(0, self._target(label))
+
+    def _mark_heading(self, words: str, label: str) -> bool:
         """An emended heading gets no sign (it would show in every table of contents); its
         entry in the list links back to the heading itself."""
         for title in self.document.findall(nodes.title):
             if _comparable(words) in _comparable(title.astext()):
-                title.parent.insert(title.parent.index(title) + 1, self._target(number))
+                title.parent.insert(title.parent.index(title) + 1, self._target(label))
                 return True
         return False
 
@@ -153,11 +172,12 @@ class MarkEmendations(SphinxTransform):
             "", nodes.inline("", SIGN, classes=["emendation-mark"]),
             refdomain="std", reftype="ref", reftarget=target, refexplicit=True,
             refwarn=True, refdoc=self.env.docname)
-        return nodes.inline("", "", self._target(number), reference, classes=["emendation"])
+        return nodes.inline("", "", self._target(f"emended-{number}"), reference,
+                            classes=["emendation"])
 
-    def _target(self, number: str) -> nodes.target:
+    def _target(self, label: str) -> nodes.target:
         """The place the list links back to (a label, so that every builder resolves it)."""
-        target = nodes.target("", "", names=[f"emended-{number}"])
+        target = nodes.target("", "", names=[label])
         self.document.note_explicit_target(target)
         return target
 
