@@ -138,7 +138,7 @@ class MarkEmendations(SphinxTransform):
                 # The words are no longer on the page (a source or the data changed since the
                 # note was written): the entry still leads to the page, and the collation test
                 # reports the note as stale.
-                self.document.insert(0, self._target(f"emended-{number}"))
+                self._at_page_start(self._target(f"emended-{number}"))
         self._mark_other_notes(page, found)
 
     def _mark_other_notes(self, page: str, found) -> None:
@@ -152,11 +152,27 @@ class MarkEmendations(SphinxTransform):
             if row.page != page or (row.page, row.seed_line, row.seed_text) in emended:
                 continue
             label = note_label(index)
-            blocks = list(self.document.findall(nodes.paragraph))
-            if not any(place_sign(block, row.edition_text,
-                                  lambda: self._target(label))  # noqa: B023 - used at once
-                       for block in blocks) and not self._mark_heading(row.edition_text, label):
-                self.document.insert(0, self._target(label))
+            # Not inside a glossary or a table, where the PDF's writer sets no label.
+            blocks = [b for b in self.document.findall(nodes.paragraph)
+                      if not any(isinstance(a, (nodes.definition_list, nodes.table))
+                                 for a in _ancestors(b, self.document))]
+            # At the quoted words' first letter: a label that ends a paragraph is one the PDF's
+            # writer may drop.
+            if not row.edition_text.strip() or not any(
+                    place_sign(block, row.edition_text,
+                               lambda: self._target(label), 1)  # noqa: B023 - used at once
+                    for block in blocks) and not self._mark_heading(row.edition_text, label):
+                self._at_page_start(self._target(label))
+
+    def _at_page_start(self, target: nodes.target) -> None:
+        """Under the page's title: the place of a note whose words the page does not show as
+        quoted (every builder sets a label there)."""
+        section = next(self.document.findall(nodes.section), None)
+        if section is None:
+            self.document.insert(0, target)
+            return
+        title = next((c for c in section.children if isinstance(c, nodes.title)), None)
+        section.insert(section.index(title) + 1 if title is not None else 0, target)
 
     def _mark_heading(self, words: str, label: str) -> bool:
         """An emended heading gets no sign (it would show in every table of contents); its
