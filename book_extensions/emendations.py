@@ -133,53 +133,18 @@ class MarkEmendations(SphinxTransform):
             if not any(place_sign(block, row.edition_text,
                                   lambda: self._sign(row.id, number),  # noqa: B023 - used at once
                                   length, numbers_vary=row.kind == "number")
-                       for block in blocks) and not self._mark_heading(row.edition_text,
-                                                                       f"emended-{number}"):
+                       for block in blocks) and not self._mark_heading(row.edition_text, number):
                 # The words are no longer on the page (a source or the data changed since the
                 # note was written): the entry still leads to the page, and the collation test
                 # reports the note as stale.
-                self._at_page_start(self._target(f"emended-{number}"))
-        self._mark_other_notes(page, found)
+                self.document.insert(0, self._target(number))
 
-    def _mark_other_notes(self, page: str, found) -> None:
-        """Every other edition note gets a target (no sign) at the words it quotes, so that the
-        list of notes links to the place, not to the top of the page."""
-        from kzthesis.edition import edition_notes, note_label
-
-        emended = {(r.page, r.seed_line, r.seed_text) for r in found.itertuples()}
-        notes = edition_notes()
-        for index, row in enumerate(notes.itertuples()):
-            if row.page != page or (row.page, row.seed_line, row.seed_text) in emended:
-                continue
-            label = note_label(index)
-            # Not inside a glossary or a table, where the PDF's writer sets no label.
-            blocks = [b for b in self.document.findall(nodes.paragraph)
-                      if not any(isinstance(a, (nodes.definition_list, nodes.table))
-                                 for a in _ancestors(b, self.document))]
-            # At the quoted words' first letter: a label that ends a paragraph is one the PDF's
-            # writer may drop.
-            if not row.edition_text.strip() or not any(
-                    place_sign(block, row.edition_text,
-                               lambda: self._target(label), 1)  # noqa: B023 - used at once
-                    for block in blocks) and not self._mark_heading(row.edition_text, label):
-                self._at_page_start(self._target(label))
-
-    def _at_page_start(self, target: nodes.target) -> None:
-        """Under the page's title: the place of a note whose words the page does not show as
-        quoted (every builder sets a label there)."""
-        section = next(self.document.findall(nodes.section), None)
-        if section is None:
-            self.document.insert(0, target)
-            return
-        title = next((c for c in section.children if isinstance(c, nodes.title)), None)
-        section.insert(section.index(title) + 1 if title is not None else 0, target)
-
-    def _mark_heading(self, words: str, label: str) -> bool:
+    def _mark_heading(self, words: str, number: str) -> bool:
         """An emended heading gets no sign (it would show in every table of contents); its
         entry in the list links back to the heading itself."""
         for title in self.document.findall(nodes.title):
             if _comparable(words) in _comparable(title.astext()):
-                title.parent.insert(title.parent.index(title) + 1, self._target(label))
+                title.parent.insert(title.parent.index(title) + 1, self._target(number))
                 return True
         return False
 
@@ -188,12 +153,11 @@ class MarkEmendations(SphinxTransform):
             "", nodes.inline("", SIGN, classes=["emendation-mark"]),
             refdomain="std", reftype="ref", reftarget=target, refexplicit=True,
             refwarn=True, refdoc=self.env.docname)
-        return nodes.inline("", "", self._target(f"emended-{number}"), reference,
-                            classes=["emendation"])
+        return nodes.inline("", "", self._target(number), reference, classes=["emendation"])
 
-    def _target(self, label: str) -> nodes.target:
+    def _target(self, number: str) -> nodes.target:
         """The place the list links back to (a label, so that every builder resolves it)."""
-        target = nodes.target("", "", names=[label])
+        target = nodes.target("", "", names=[f"emended-{number}"])
         self.document.note_explicit_target(target)
         return target
 

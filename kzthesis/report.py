@@ -390,20 +390,17 @@ def edition_notes_list() -> Markdown:
     from .data import relative
     from .edition import NOTES, edition_notes
 
-    from .edition import emendations, note_label
+    from .edition import emendations
 
     notes = edition_notes()
     check_pages(notes["page"], relative(NOTES))
     signs = {(row.page, row.seed_line, row.seed_text): row.id for row in emendations().itertuples()}
-    notes["place"] = [
-        _sign_link(signs[key]) if (key := (row.page, row.seed_line, row.seed_text)) in signs
-        else Markup(f"{{ref}}`place <{note_label(index)}>`", "place")
-        for index, row in enumerate(notes.itertuples())]
     parts = []
     for page, group in notes.groupby("page", sort=False):
         items = [
             f"- Line {row.seed_line}, {literal(row.kind)}: the seed prints “{_prose(row.seed_text)}”; "
-            f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)} ({row.place})"
+            f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)}"
+            + (f" ({_sign_link(signs[key])})" if (key := (row.page, row.seed_line, row.seed_text)) in signs else "")
             for row in group.itertuples()
         ]
         parts.append(f"**{doc_link(page)}** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")

@@ -63,19 +63,3 @@ def test_the_errata_link_each_number_to_its_place_in_the_text(built_book):
         cells = [c.get_text(" ", strip=True) for c in row.find_all("td")]
         # The recomputed value at the precision the author printed ("39" → "40", not 39.7).
         assert cells[-2].count(".") == expected.printed.count(".")
-
-
-def test_every_edition_note_links_to_its_place_in_the_text(built_book):
-    """Not to the top of the page: to the words it quotes (the heading, for a heading)."""
-    from kzthesis.edition import edition_notes, note_label
-
-    links = {a["href"] for a in soup("about").select("article a[href]")}
-    emended = {(r.page, r.seed_line, r.seed_text) for r in emendations().itertuples()}
-    for index, row in enumerate(edition_notes().itertuples()):
-        if (row.page, row.seed_line, row.seed_text) in emended:
-            continue
-        label = note_label(index)
-        assert f"{row.page}.html#{label}" in links, (row.page, row.seed_line)
-        page = soup(row.page)
-        target = page.find(id=label)
-        assert target is not None and target.find_previous("h1") is not None, (row.page, row.seed_line)
