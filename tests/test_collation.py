@@ -99,37 +99,37 @@ def test_every_web_address_shows_as_its_link(built_book):
 INFERRED_LANGUAGE_MARKS = {82}
 
 
-def test_notes_print_a_language_mark_only_where_the_thesis_prints_one(built_book):
+def thesis_notes():
+    """(number, note element) of every thesis note of the built HTML, in order."""
     from bs4 import BeautifulSoup
 
-    copy = collation.copy_text_footnotes()
-    added = []
     for page in ("introduction", "chapter1", "chapter2", "chapter3", "chapter4", "chronology"):
         soup = BeautifulSoup((HTML / "book" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
         for note in soup.select("aside.footnote[id^=note-]"):
-            number = int(note["id"].removeprefix("note-"))
-            if number not in copy or number in INFERRED_LANGUAGE_MARKS:
-                continue
-            marks = len(re.findall(r"\[In (?:Russian|Kazakh)\]", note.get_text(" ")))
-            # "[In" cut off at the end of a footnote counts as its mark.
-            printed = len(re.findall(r"\[In(?: Russs?ian| Kazakh|$)", copy[number]))
-            if marks > printed:
-                added.append(number)
+            yield int(note["id"].removeprefix("note-")), note
+
+
+def test_notes_print_a_language_mark_only_where_the_thesis_prints_one(built_book):
+    copy = collation.copy_text_footnotes()
+    added = []
+    for number, note in thesis_notes():
+        if number not in copy or number in INFERRED_LANGUAGE_MARKS:
+            continue
+        marks = len(re.findall(r"\[In (?:Russian|Kazakh)\]", note.get_text(" ")))
+        # "[In" cut off at the end of a footnote counts as its mark.
+        printed = len(re.findall(r"\[In(?: Russs?ian| Kazakh|$)", copy[number]))
+        if marks > printed:
+            added.append(number)
     assert added == []
 
 
 def test_a_note_keeps_the_words_that_introduce_its_sources(built_book):
     # "See …", "The chronology of events is based on: …": the author's words before a source.
-    from bs4 import BeautifulSoup
-
     copy = collation.copy_text_footnotes()
     lost = []
-    for page in ("introduction", "chapter1", "chapter2", "chapter3", "chapter4", "chronology"):
-        soup = BeautifulSoup((HTML / "book" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
-        for note in soup.select("aside.footnote[id^=note-]"):
-            number = int(note["id"].removeprefix("note-"))
-            opening = re.match(r"(See|The chronology of events is based on:)", copy.get(number, ""))
-            text = " ".join(p.get_text(" ") for p in note.find_all("p"))
-            if opening and not " ".join(text.split()).startswith(opening.group(1)):
-                lost.append(number)
+    for number, note in thesis_notes():
+        opening = re.match(r"(See|The chronology of events is based on:)", copy.get(number, ""))
+        text = " ".join(p.get_text(" ") for p in note.find_all("p"))
+        if opening and not " ".join(text.split()).startswith(opening.group(1)):
+            lost.append(number)
     assert lost == []
