@@ -270,13 +270,22 @@ def lost_hyphen(words: list[Word], edition: str) -> bool:
 
 def differences(page: str, html: Path) -> list[Difference]:
     old, new, opcodes = alignment(page, html)
+    return differences_of(page, old, new, opcodes)
+
+
+def differences_of(page: str, old: list[Word], new: list[Word], opcodes,
+                   line_end_hyphens: bool = False) -> list[Difference]:
+    """The departures of `new` (the edition's words) from `old` (the copy-text's), given their
+    alignment; `line_end_hyphens`: the edition's own words may be split where a line ended."""
     found = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         copy_norm = " ".join(w.text for w in old[i1:i2])
         edition_norm = " ".join(w.text for w in new[j1:j2])
-        if lost_hyphen(old[i1:i2], edition_norm):
+        if lost_hyphen(old[i1:i2], edition_norm) or (
+                line_end_hyphens and j2 - j1 > 1
+                and edition_norm.replace(" ", "") == copy_norm.replace(" ", "")):
             continue
         line = old[i1].line if i1 < len(old) else old[-1].line
         found.append(Difference(
@@ -590,17 +599,7 @@ def collate_pdf(pdf: Path, notes_file: Path = EDITION_NOTES) -> Collation:
         result.compared += len(old)
         matcher = difflib.SequenceMatcher(None, [w.text for w in old], [w.text for w in new],
                                           autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                continue
-            copy_norm = " ".join(w.text for w in old[i1:i2])
-            edition_norm = " ".join(w.text for w in new[j1:j2])
-            if lost_hyphen(old[i1:i2], edition_norm) or (
-                    j2 - j1 > 1 and edition_norm.replace(" ", "") == copy_norm.replace(" ", "")):
-                continue
-            line = old[i1].line if i1 < len(old) else old[-1].line
-            difference = Difference(page, line, " ".join(w.shown for w in old[i1:i2]),
-                                    " ".join(w.shown for w in new[j1:j2]), copy_norm, edition_norm)
+        for difference in differences_of(page, old, new, matcher.get_opcodes(), line_end_hyphens=True):
             result.differences.append(difference)
             if not any(explains(n, difference) for n in notes) and not explained_by_errata(difference, errata):
                 result.unexplained.append(difference)
