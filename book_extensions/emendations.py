@@ -116,6 +116,24 @@ def place_sign(block: nodes.Element, words: str, make_sign, length: int | None =
     return False
 
 
+def _block_text(block: nodes.Element) -> str:
+    """A paragraph's prose; a glossary entry's text; a table's as the thesis prints it: the
+    heading above it ("Table number 2"), then its cells (this edition's caption left out). One
+    space between parts; an ellipsis as the notes write it (smart quotes made "..." one
+    character)."""
+    def prose(within: nodes.Node) -> list[str]:
+        return ["".join(map(str, _text_nodes(part))) for part in
+                within.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.term)))]
+
+    parts = prose(block)
+    if isinstance(block, nodes.table):
+        section = next((a for a in _ancestors(block, None) if isinstance(a, nodes.section)), None)
+        parts = [section[0].astext() if section is not None else "",
+                 *(text for group in block.findall(nodes.tgroup) for text in prose(group))]
+    text = " ".join(parts)
+    return re.sub(r"\s+", " ", _comparable(text)).replace("…", "...")
+
+
 class MarkEmendations(SphinxTransform):
     default_priority = 770  # after smart quotes (750): the words as the page prints them
 
@@ -133,31 +151,79 @@ class MarkEmendations(SphinxTransform):
             if not any(place_sign(block, row.edition_text,
                                   lambda: self._sign(row.id, number),  # noqa: B023 - used at once
                                   length, numbers_vary=row.kind == "number")
-                       for block in blocks) and not self._mark_heading(row.edition_text, number):
-                # The words are no longer on the page (a source or the data changed since the
-                # note was written): the entry still leads to the page, and the collation test
-                # reports the note as stale.
-                self.document.insert(0, self._target(number))
+                       for block in blocks):
+                # In a heading (no sign: it would show in every table of contents), or no longer
+                # on the page (a source or the data changed since the note was written: the
+                # collation test reports the note as stale): the entry still leads to the place.
+                self._mark_paragraph(row.edition_text, f"emended-{number}", numbers_vary=False)
+        self._mark_other_notes(page, found)
 
-    def _mark_heading(self, words: str, number: str) -> bool:
-        """An emended heading gets no sign (it would show in every table of contents); its
-        entry in the list links back to the heading itself."""
-        for title in self.document.findall(nodes.title):
-            if _comparable(words) in _comparable(title.astext()):
-                title.parent.insert(title.parent.index(title) + 1, self._target(number))
-                return True
-        return False
+    def _mark_other_notes(self, page: str, found) -> None:
+        """Every other edition note gets a label (no sign) at the start of the paragraph that
+        holds the words it quotes, so that the list of notes leads to the passage."""
+        from kzthesis.edition import edition_notes, note_label
+
+        emended = {(r.page, r.seed_line, r.seed_text) for r in found.itertuples()}
+        for index, row in enumerate(edition_notes().itertuples()):
+            if row.page == page and (row.page, row.seed_line, row.seed_text) not in emended:
+                self._mark_paragraph(row.edition_text, note_label(index),
+                                     numbers_vary=row.kind == "number")
+
+    def _mark_paragraph(self, words: str, label: str, numbers_vary: bool) -> None:
+        """A label at the start of the first paragraph holding `words` (in a glossary, of the
+        definition of the entry that holds them; for a heading, of the first paragraph under
+        it; failing all, of the page's first paragraph); in a table, the table's own.
+
+        Never a label of its own before a section, table or figure (the LaTeX writer drops it,
+        expecting such a node to carry the ids itself), nor one inside a table's cell (LaTeX
+        sets a table's head on every page) or a link (it would split a web address)."""
+        pattern = words_pattern(words, numbers_vary)
+        # The page's own text: not its front matter (before its title) or a parser's message
+        # (which Sphinx removes later, with the label).
+        page = next(self.document.findall(nodes.section), self.document)
+
+        def text_blocks(within: nodes.Element, kinds=(nodes.paragraph,)) -> list[nodes.Element]:
+            return [b for b in within.findall(lambda n: isinstance(n, kinds))
+                    if not any(isinstance(a, nodes.system_message) for a in _ancestors(b, page))]
+
+        kinds = (nodes.table, nodes.paragraph, nodes.definition_list_item)
+        def holds(block: nodes.Element) -> bool:  # spacing aside ("Political(%)" in a note)
+            text = _block_text(block)
+            return bool(pattern.search(text)) or squashed in text.replace(" ", "")
+
+        squashed = _comparable(words).replace(" ", "")
+        blocks = [b for b in text_blocks(page, kinds) if holds(b)]
+        if not blocks:
+            # A heading's number is the writer's (a note on the numbering quotes it too).
+            heading = _comparable(re.sub(r"^\d+(\.\d+)*\.? ", "", words))
+            title = next((t for t in page.findall(nodes.title)
+                          if heading in _comparable(t.astext())), None)
+            blocks = [title.parent if title is not None else page]
+        table = next((a for a in [blocks[0], *_ancestors(blocks[0], page)]
+                      if isinstance(a, nodes.table)), None)
+        if table is not None:
+            # One more explicit name of the table (its own are registered already).
+            table["ids"].insert(0, label)
+            table["names"].append(label)
+            self.document.ids[label] = table
+            self.document.nameids[label] = label
+            self.document.nametypes[label] = True
+            return
+        holder = next(iter(text_blocks(blocks[0])), None)
+        if holder is not None:
+            holder.insert(0, self._target(label))
 
     def _sign(self, target: str, number: str) -> nodes.Node:
         reference = addnodes.pending_xref(
             "", nodes.inline("", SIGN, classes=["emendation-mark"]),
             refdomain="std", reftype="ref", reftarget=target, refexplicit=True,
             refwarn=True, refdoc=self.env.docname)
-        return nodes.inline("", "", self._target(number), reference, classes=["emendation"])
+        return nodes.inline("", "", self._target(f"emended-{number}"), reference,
+                            classes=["emendation"])
 
-    def _target(self, number: str) -> nodes.target:
+    def _target(self, label: str) -> nodes.target:
         """The place the list links back to (a label, so that every builder resolves it)."""
-        target = nodes.target("", "", names=[f"emended-{number}"])
+        target = nodes.target("", "", names=[label])
         self.document.note_explicit_target(target)
         return target
 

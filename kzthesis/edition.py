@@ -66,6 +66,12 @@ def emendations() -> pd.DataFrame:
     return changed.reset_index(drop=True)
 
 
+def note_label(index: int) -> str:
+    """The label of the place of the edition note in row `index` (0-based) of the notes; an
+    emendation's place is "emended-N" instead (book_extensions/emendations.py)."""
+    return f"noted-{index + 1}"
+
+
 def emendation_of(page: str, printed: str) -> str | None:
     """The emendation of kind "number" that corrects the number `printed` on `page`."""
     found = emendations()

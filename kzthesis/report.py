@@ -75,7 +75,8 @@ def code(text) -> Markup:
     return Markup(f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}", text)
 
 
-PAGE_TITLES = {"introduction": "Introduction", "chapter1": "Chapter 1", "chapter2": "Chapter 2",
+PAGE_TITLES = {"abstract": "Abstract", "acronyms": "Acronyms and definitions",
+               "introduction": "Introduction", "chapter1": "Chapter 1", "chapter2": "Chapter 2",
                "chapter3": "Chapter 3", "chapter4": "Chapter 4", "conclusions": "General conclusions",
                "survey-results": "Survey results", "tables": "Tables", "chronology": "Chronology"}
 _PAGE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -384,26 +385,33 @@ def _like(printed: str, value: float) -> str:
 
 
 def edition_notes_list() -> Markdown:
-    """The edition notes, one list per page in the book's order: a list, not a table, so that
-    long quotations and web addresses wrap on a printed page as well as on a phone. Every text
-    of the notes is shown literally (`literal`), a web address as a link."""
+    """The edition notes, one collapsed group per page in the book's order, each note linked to
+    its passage (an emendation: to its sign). A list, not a table, so that long quotations and
+    web addresses wrap on a printed page as well as on a phone. Every text of the notes is shown
+    literally (`literal`), a web address as a link."""
     from .data import relative
-    from .edition import NOTES, edition_notes
-
-    from .edition import emendations
+    from .edition import NOTES, edition_notes, emendations, note_label
 
     notes = edition_notes()
     check_pages(notes["page"], relative(NOTES))
     signs = {(row.page, row.seed_line, row.seed_text): row.id for row in emendations().itertuples()}
+    notes["place"] = [
+        _sign_link(signs[key]) if (key := (row.page, row.seed_line, row.seed_text)) in signs
+        else Markup(f"{{ref}}`passage <{note_label(index)}>`", "passage")
+        for index, row in enumerate(notes.itertuples())]
     parts = []
     for page, group in notes.groupby("page", sort=False):
         items = [
             f"- Line {row.seed_line}, {literal(row.kind)}: the seed prints “{_prose(row.seed_text)}”; "
-            f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)}"
-            + (f" ({_sign_link(signs[key])})" if (key := (row.page, row.seed_line, row.seed_text)) in signs else "")
+            f"this edition prints “{_prose(row.edition_text)}”. {_prose(row.note)} ({row.place})"
             for row in group.itertuples()
         ]
-        parts.append(f"**{doc_link(page)}** ({len(group)} notes)\n\n" + "\n".join(items) + "\n")
+        count = f"{len(group)} note" + ("s" if len(group) > 1 else "")
+        # A fence longer than any the items could hold; the page's link is in the body, as a
+        # link in the summary would compete with opening the group.
+        parts += [f"````{{dropdown}} {PAGE_TITLES.get(page, page)} ({count})",
+                  ":class-container: edition-notes-group", "",
+                  f"Notes on {doc_link(page)}:", "", *items, "````", ""]
     return Markdown("\n".join(parts))
 
 

@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 
 from conftest import HTML
 
-from kzthesis.edition import emendations
+from kzthesis.edition import QUOTES, emendations
 
 
 def soup(page: str) -> BeautifulSoup:
@@ -63,3 +63,49 @@ def test_the_errata_link_each_number_to_its_place_in_the_text(built_book):
         cells = [c.get_text(" ", strip=True) for c in row.find_all("td")]
         # The recomputed value at the precision the author printed ("39" → "40", not 39.7).
         assert cells[-2].count(".") == expected.printed.count(".")
+
+
+def test_every_edition_note_links_to_its_passage(built_book):
+    """Not to the top of the page: the list of notes (About) links each note to a label at the
+    start of the paragraph (or glossary entry) that holds the words it quotes, or, for a
+    heading, of the first paragraph under that heading."""
+    from kzthesis.edition import edition_notes, note_label
+
+    def comparable(text: str) -> str:
+        return " ".join(text.translate(QUOTES).replace("…", "...").split())
+
+    def words_of(element) -> str:
+        """The author's words: without a permalink's "#", a note marker or an emendation sign."""
+        furniture = element.select("a.headerlink, a.footnote-reference, span.emendation")
+        return "".join(t for t in element.find_all(string=True)
+                       if not any(t in f.descendants for f in furniture))
+
+    about = soup("about")
+    groups = about.select("details.edition-notes-group")
+    assert len(groups) == edition_notes()["page"].nunique()
+    assert not any(group.has_attr("open") for group in groups)  # collapsed
+    links = {a["href"] for group in groups for a in group.select("a[href]")}
+    emended = {(r.page, r.seed_line, r.seed_text) for r in emendations().itertuples()}
+    pages, under_heading = {}, 0
+    for index, row in enumerate(edition_notes().itertuples()):
+        if (row.page, row.seed_line, row.seed_text) in emended:
+            continue
+        label = note_label(index)
+        assert f"{row.page}.html#{label}" in links, (row.page, row.seed_line)
+        page = pages.setdefault(row.page, soup(row.page))
+        target = page.find(id=label)
+        assert target is not None, (row.page, row.seed_line, label)
+        if target.name == "table":  # a table's own label: its heading, then its cells
+            heading = target.find_previous(["h2", "h3"])
+            passage = comparable(words_of(heading) + " "
+                                 + " ".join(words_of(cell) for cell in target.select("th, td")))
+        else:  # a label at the start of a paragraph or of a glossary entry's definition
+            holder = target.find_parent("dd") or target.find_parent("p")
+            entry = holder.find_previous_sibling("dt") if holder.name == "dd" else None
+            passage = comparable((words_of(entry) if entry else "") + " " + words_of(holder))
+        if comparable(row.edition_text).replace(" ", "") not in passage.replace(" ", ""):
+            heading = target.find_previous(["h1", "h2", "h3", "h4"])
+            words = row.edition_text.split(" ", 1)[-1] if row.kind == "numbering" else row.edition_text
+            assert comparable(words) in comparable(words_of(heading)), (row.page, row.seed_line)
+            under_heading += 1
+    assert under_heading < 40  # most notes quote a sentence, not a heading
