@@ -41,6 +41,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.writers.html5 import HTML5Translator
 
@@ -77,31 +78,34 @@ def kept_docnames(app: Sphinx) -> list[str]:
     found = {caption for caption, _, _ in toc_parts(app)}
     unknown = sorted(parts - found)
     if unknown:
-        raise ValueError(f"_config.yml: epub_parts names {', '.join(map(repr, unknown))}, which "
+        raise ConfigError(f"_config.yml: epub_parts names {', '.join(map(repr, unknown))}, which "
                          f"is no part of _toc.yml (its parts: {', '.join(map(repr, sorted(found)))})")
     return [app.config.root_doc] + [doc for caption, _, docs in toc_parts(app) if caption in parts
                                     for doc in docs]
 
 
 def left_out_anchors(app: Sphinx) -> dict[str, set[str]]:
-    """docname -> every id inside the sections that `epub_left_out` leaves out."""
-    cached = getattr(app, "_epub_left_out", None)
-    if cached is not None:
-        return cached
+    """docname -> every id inside the sections that `epub_left_out` leaves out (found once the
+    pages are read)."""
+    return app._epub_left_out
+
+
+def find_left_out_anchors(app: Sphinx, env) -> None:
+    if not is_epub(app):
+        return
     anchors: dict[str, set[str]] = {}
     for entry in app.config.epub_left_out:
         docname, _, section_id = entry.partition("#")
         if docname not in app.env.found_docs:
-            raise ValueError(f"_config.yml: epub_left_out names {entry!r}: there is no page {docname!r}")
+            raise ConfigError(f"_config.yml: epub_left_out names {entry!r}: there is no page {docname!r}")
         doctree = app.env.get_doctree(docname)
         section = next((s for s in doctree.findall(nodes.section) if section_id in s["ids"]), None)
         if section is None:
-            raise ValueError(f"_config.yml: epub_left_out names {entry!r}: {docname} has no "
+            raise ConfigError(f"_config.yml: epub_left_out names {entry!r}: {docname} has no "
                              f"section with the id {section_id!r}")
         anchors.setdefault(docname, set()).update(
             i for node in section.findall(nodes.Element) for i in node.get("ids", []))
     app._epub_left_out = anchors
-    return anchors
 
 
 class EpubSelection(SphinxPostTransform):
@@ -200,6 +204,7 @@ def on_builder_inited(app: Sphinx) -> None:
     if not is_epub(app):
         return
     builder = app.builder
+    kept_docnames(app)  # a part that _toc.yml lacks fails the build now
     app.config.html_static_path.append(os.path.relpath(STATIC, app.srcdir))
     copy_image_files = builder.copy_image_files
 
@@ -290,4 +295,5 @@ def setup(app: Sphinx) -> None:
     app.set_translator("epub", EpubTranslator)
     app.add_post_transform(EpubSelection)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("env-updated", find_left_out_anchors)
     app.connect("html-page-context", on_html_page_context)
