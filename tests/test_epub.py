@@ -252,3 +252,46 @@ def test_epub_notes_stand_where_the_copy_text_puts_their_markers(epub, tmp_path)
     assert sorted(places) == list(range(1, 178))
     misplaced = {n for n, (_, distance) in places.items() if distance is None or distance > 2}
     assert misplaced == set(collation.MOVED_NOTES)
+
+
+# An e-reader on a phone: the pages are read at this size, and three of them are kept as images
+# for a reader's eye (a chapter's opening, a passage with several notes, a figure).
+PHONE_READER = {"width": 390, "height": 844}
+REVIEW = BUILD / "epub-review"
+
+
+def test_epub_pages_fit_a_phone_screen(epub, tmp_path):
+    """Every page, opened in Chromium from the unpacked EPUB with its own style sheet, is no wider
+    than a phone's screen: long web addresses wrap and wide tables scroll inside the page."""
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    epub.extractall(tmp_path)
+    REVIEW.mkdir(parents=True, exist_ok=True)
+    pages = sorted(tmp_path.rglob("*.xhtml"))
+    wide = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport=PHONE_READER)
+        for page in pages:
+            tab.goto(page.as_uri())
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE_READER["width"]:
+                wide[page.relative_to(tmp_path).as_posix()] = width
+        for name, page, place in [
+                ("chapter-opening", "book/chapter1.xhtml", "h1"),
+                ("several-notes", "book/chapter2.xhtml", "p"),
+                ("figure", "book/survey-results.xhtml", "figure")]:
+            tab.goto((tmp_path / page).as_uri())
+            # The first such element; of paragraphs, the one with the most note markers. Once
+            # more when the images near it have loaded (they load lazily and move the text).
+            for _ in range(2):
+                tab.evaluate("""place => [...document.querySelectorAll(place)].sort((a, b) =>
+                    b.querySelectorAll('a[href^="#note-"]').length
+                    - a.querySelectorAll('a[href^="#note-"]').length)[0].scrollIntoView()""", place)
+                tab.wait_for_function("[...document.images].every(image => image.complete)")
+            tab.screenshot(path=str(REVIEW / f"{name}.png"))
+        browser.close()
+    assert wide == {}, f"pages wider than {PHONE_READER['width']} px"
+    assert len(pages) == len(PAGES) + 2  # with the title page and nav.xhtml
