@@ -191,7 +191,8 @@ class WriteFigureProvenance(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         drawn_by = getattr(self.env, ENV_KEY, {})
-        html = self.app.builder.format == "html"
+        # The line names code: the web book shows it, the PDF and the EPUB do not.
+        html = self.app.builder.format == "html" and self.app.builder.name != "epub"
         for node in list(self.document.findall(figure_provenance)):
             if not html:
                 node.parent.remove(node)

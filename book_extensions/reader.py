@@ -97,8 +97,9 @@ def drop_unneeded_assets(app: Sphinx, pagename: str, templatename: str, context:
 
 def lazy_images(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Figures load as the reader scrolls to them: a page with five figures asks for none of them
-    until they come near the screen."""
-    if "body" in context:
+    until they come near the screen. Not in the EPUB, whose reading systems lay out pages (and
+    columns) themselves."""
+    if "body" in context and not app.builder.name.startswith("epub"):
         context["body"] = re.sub(r"<img (?![^>]*\bloading=)", '<img loading="lazy" ', context["body"])
 
 
