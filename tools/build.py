@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from book_extensions import records
-from tools import execute_notebooks, refs
+from tools import execute_notebooks, refs, results
 
 ROOT = execute_notebooks.ROOT
 BUILD = ROOT / "_build"
@@ -218,8 +218,12 @@ def build(target: str) -> None:
         shutil.rmtree(EPUB_DIR, ignore_errors=True)
     if sphinx(target, fresh) != 0:
         raise BuildFailed(f"the {target} build failed (the messages above name the file)")
+    # The manifest of this build's results, and (in the web book) the source it was built from.
+    manifest = results.write_manifest()
     if target == "html":
         sweep_html()
+        shutil.copy2(manifest, HTML_DIR / results.MANIFEST_NAME)
+        results.write_source_archive(ROOT, HTML_DIR / results.SOURCE_ARCHIVE_NAME)
     if target == "pdf":
         latex_to_pdf()
     if target == "epub":
