@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 from book_extensions import ROOT, records
-from book_extensions.reproduction import MANIFEST_NAME, SOURCE_ARCHIVE_NAME
+from book_extensions.reproduction import MANIFEST_NAME, SOURCE_ARCHIVE_NAME  # noqa: F401 (build.py uses both)
 
 FORMAT = 1
 # The inputs whose digests the manifest lists (repository-relative glob patterns).
