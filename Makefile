@@ -33,6 +33,10 @@ diff-results: $(INSTALLED)  ## The numbers, figures and tables that differ betwe
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make diff-results A=<revision> B=<revision>" >&2; exit 2; }
 	$(PY) -m tools.results diff "$(A)" "$(B)"
 
+dist: $(INSTALLED)  ## The release bundle: PDF, EPUB, web book, data, executed notebooks, manifest, source (_build/dist/)
+	tools/debian-packages.sh pdf epub
+	$(PY) -m tools.dist
+
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -15,8 +15,9 @@ that call read, digests of the SVG and PDF drawn) and each generated table or ot
 `verify` executes every notebook again from scratch in a copy of the project with an empty
 cache (in this environment, or with `--fresh-venv` in a new one made from requirements.lock)
 and compares every result with a manifest: by default the last build's, or one given as a file
-(the manifest downloaded from a published edition). `diff` builds the manifests of two
-revisions, each in a git worktree of its own, and prints the results that differ.
+(the manifest downloaded from a published edition). `diff` makes the manifests of two
+revisions, each in a git worktree of its own whose cache starts as a copy of this checkout's (the
+build's staleness rule executes what the revision changes), and prints the results that differ.
 """
 
 from __future__ import annotations
@@ -154,9 +155,19 @@ def _figure(page: str, cell, data: dict, record, place: str) -> dict:
              if files else None}
     for mime, name in (("image/svg+xml", "svg"), ("application/pdf", "pdf"), ("image/png", "png")):
         if mime in data:
-            value = data[mime]
-            entry[name] = sha256("".join(value) if isinstance(value, list) else value)
+            entry[name] = sha256(rendered_bytes(mime, data[mime]))
     return entry
+
+
+def rendered_bytes(mime: str, value: str | list[str]) -> bytes:
+    """The bytes of the file that myst-nb writes for an output (and names by their SHA-256, so
+    that the manifest's digest is the name of the figure's file in the HTML and LaTeX builds)."""
+    import binascii
+
+    text = "".join(value) if isinstance(value, list) else value
+    if mime.startswith("image/svg"):
+        return os.linesep.join(text.splitlines()).encode("utf-8")
+    return binascii.a2b_base64(text)
 
 
 def executed_pages(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
@@ -321,9 +332,9 @@ def fresh_environment(root: Path, folder: Path) -> Path:
     return python
 
 
-def execute_fresh(copy: Path, python: Path | str = sys.executable) -> dict:
-    """Execute every notebook of the project `copy` (a copy, or a worktree of another revision)
-    into its own empty cache, and return its manifest, written by this file (so that the
+def execute_in(copy: Path, python: Path | str = sys.executable) -> dict:
+    """Execute the notebooks of the project `copy` (a copy, or a worktree of another revision)
+    into its own cache (empty, for `verify`), and return its manifest, written by this file (so that the
     manifests of two revisions are made alike) with the copy's own package and extensions."""
     env = dict(os.environ, PYTHONPATH=str(copy))
     env.pop("VIRTUAL_ENV", None)
@@ -339,7 +350,7 @@ def verify(manifest_path: Path, fresh_venv: bool = False) -> int:
         copy = copy_project(ROOT, Path(folder) / "project")
         python = fresh_environment(ROOT, Path(folder) / "venv") if fresh_venv else sys.executable
         print("executing every notebook afresh in a copy of the project …", flush=True)
-        found = execute_fresh(copy, python)
+        found = execute_in(copy, python)
     comparison = compare(expected, found)
     print(report(comparison, "expected", "found"))
     return 1 if comparison["rows"] else 0
@@ -355,8 +366,13 @@ def revision_manifest(revision: str, folder: Path) -> dict:
     if added.returncode != 0:
         raise SystemExit(f"error: git worktree add failed: {added.stderr.strip()}")
     try:
-        print(f"executing every notebook of {revision} ({commit.stdout.strip()[:12]}) …", flush=True)
-        return execute_fresh(tree)
+        # Starting from this checkout's cache, the build's own rule (a notebook is executed again
+        # when its code or a file it read differs) executes what differs in the revision.
+        cache = records.cache_path(ROOT)
+        if cache.is_dir():
+            shutil.copytree(cache, records.cache_path(tree))
+        print(f"executing the notebooks of {revision} ({commit.stdout.strip()[:12]}) …", flush=True)
+        return execute_in(tree)
     finally:
         git(ROOT, "worktree", "remove", "--force", str(tree))
 
@@ -372,25 +388,36 @@ def diff(a: str, b: str) -> int:
 
 # --- the source at the built commit ---------------------------------------------------------------------
 
-def write_source_archive(root: Path, target: Path) -> Path:
-    """The complete source as one .tar.gz: `git archive` of the commit in a checkout, else the
-    project's files (an unpacked archive), with fixed owners and times."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if is_checkout(root):
-        git(root, "archive", "--format=tar.gz", "--prefix=kzthesis/", "-o", str(target), "HEAD")
-        return target
+def write_tar(target: Path, members: list[tuple[str, Path]]) -> Path:
+    """A .tar.gz of `members` (name in the archive, file) whose bytes depend on their names and
+    contents only: fixed owners, modes and times (SOURCE_DATE_EPOCH, else 0)."""
+    import gzip
+
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
 
     def fixed(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = 0
         info.uname = info.gname = ""
         info.mtime = epoch
+        info.mode = 0o755 if info.mode & 0o100 else 0o644
         return info
 
-    with tarfile.open(target, "w:gz", format=tarfile.PAX_FORMAT) as archive:
-        for name in source_files(root):
-            archive.add(root / name, arcname=f"kzthesis/{name}", filter=fixed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=epoch, filename="") as packed, \
+            tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, path in members:
+            archive.add(path, arcname=name, recursive=False, filter=fixed)
     return target
+
+
+def write_source_archive(root: Path, target: Path) -> Path:
+    """The complete source as one .tar.gz under `kzthesis/`: `git archive` of the commit in a
+    checkout, else the project's files (an unpacked archive)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if is_checkout(root):
+        git(root, "archive", "--format=tar.gz", "--prefix=kzthesis/", "-o", str(target), "HEAD")
+        return target
+    return write_tar(target, [(f"kzthesis/{name}", root / name) for name in source_files(root)])
 
 
 def main(argv: list[str] | None = None) -> int:
