@@ -279,11 +279,11 @@ def compare(old: dict, new: dict) -> dict:
 
 
 def table(rows: list[tuple], header: tuple) -> str:
-    """Rows as a plain-text table with aligned columns."""
-    rows = [header, *[tuple(str(c) for c in row) for row in rows]]
+    """Rows as a Markdown table with aligned columns (readable as text, pasteable into a note)."""
+    rows = [header, *[tuple(str(c).replace("|", "\\|") for c in row) for row in rows]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)
 
 
@@ -311,8 +311,11 @@ def source_files(root: Path) -> list[str]:
     if is_checkout(root):
         listed = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
         return sorted(name for name in listed.stdout.split("\0") if name and (root / name).is_file())
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and not NOT_SOURCE & set(p.relative_to(root).parts))
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in NOT_SOURCE and not name.endswith(".egg-info")]
+        found += [(Path(folder) / name).relative_to(root).as_posix() for name in files]
+    return sorted(found)
 
 
 def copy_project(root: Path, target: Path) -> Path:
