@@ -17,8 +17,9 @@ from sphinx.util.docutils import SphinxDirective
 # The two files, as tools/results.py names them.
 MANIFEST_NAME = "results-manifest.json"
 SOURCE_ARCHIVE_NAME = "source.tar.gz"
-FILES = ((MANIFEST_NAME, "The results manifest of this build (JSON)"),
-         (SOURCE_ARCHIVE_NAME, "The complete source at this build's commit (.tar.gz)"))
+# (file, what it is, its format)
+FILES = ((MANIFEST_NAME, "the results manifest of this build", "JSON"),
+         (SOURCE_ARCHIVE_NAME, "the complete source at this build’s commit", ".tar.gz"))
 
 
 class reproduction_files(nodes.General, nodes.Element):
@@ -41,12 +42,14 @@ class FillReproductionFiles(SphinxPostTransform):
         for placeholder in list(self.document.findall(reproduction_files)):
             if web:
                 replacement = nodes.bullet_list()
-                for name, text in FILES:
-                    reference = nodes.reference("", text, refuri=up + name, internal=False)
+                for name, what, kind in FILES:
+                    reference = nodes.reference("", f"{what[:1].upper()}{what[1:]} ({kind})",
+                                                refuri=up + name, internal=False)
                     replacement += nodes.list_item("", nodes.paragraph("", "", reference))
             else:
-                replacement = nodes.paragraph("", "The web edition publishes them beside its start "
-                                                  "page: " + " and ".join(n for n, _ in FILES) + ".")
+                replacement = nodes.paragraph("", "The web edition publishes, beside its start page, "
+                                              + " and ".join(f"{what} ({name})" for name, what, _ in FILES)
+                                              + ".")
             placeholder.replace_self(replacement)
 
 

@@ -339,7 +339,9 @@ def execute_in(copy: Path, python: Path | str = sys.executable) -> dict:
     """Execute the notebooks of the project `copy` (a copy, or a worktree of another revision)
     into its own cache (empty, for `verify`), and return its manifest, written by this file (so that the
     manifests of two revisions are made alike) with the copy's own package and extensions."""
-    env = dict(os.environ, PYTHONPATH=str(copy))
+    # Kernels too run this Python (a kernel spec that says `python` finds it first).
+    env = dict(os.environ, PYTHONPATH=str(copy),
+               PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
     env.pop("VIRTUAL_ENV", None)
     for step in (["-m", "tools.execute_notebooks"], [str(Path(__file__).resolve()), "manifest"]):
         if subprocess.run([str(python), *step], cwd=copy, env=env).returncode != 0:
