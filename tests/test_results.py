@@ -46,7 +46,7 @@ def difference_rows(report: str) -> list[list[str]]:
 
 
 def edit_detained(root) -> None:
-    """Detainees on 9 January: 4,404 → 4,504 (one cell of data/chronology_counts.csv)."""
+    """Detainees on 8 January: 4,404 → 4,504 (one cell of data/chronology_counts.csv)."""
     counts = root / "data" / "chronology_counts.csv"
     text = counts.read_text(encoding="utf-8")
     assert ",detained,4404," in text
@@ -66,7 +66,7 @@ def test_manifest_lists_inputs_environment_and_every_result_with_its_page(built_
     found = {(r["kind"], r["page"], r["key"]): r for r in manifest["results"]}
     # A glued value with its page, as the page prints it.
     assert found["value", "book/introduction", "survey-n"]["value"] == "124"
-    assert found["value", "book/chronology", "detained-0109"]["value"] == "4404"
+    assert found["value", "book/chronology", "detained-0108"]["value"] == "4404"
     # A figure: its call, the data files that call read and their digest, and the digests of the
     # SVG and PDF files the builds write (named by their digest).
     figure = found["figure", "book/chronology", "fig-chronology-counts"]
@@ -106,7 +106,7 @@ def test_verify_reproduces_every_result_and_names_each_changed_one(project_copy)
     assert result.returncode == 1, result.stdout + result.stderr
     report = result.stdout
     rows = difference_rows(report)
-    assert ["value", "detained-0109", "book/chronology", "4404", "4504", ""] in rows
+    assert ["value", "detained-0108", "book/chronology", "4404", "4504", ""] in rows
     assert any(row[:3] == ["figure", "fig-chronology-counts", "book/chronology"] for row in rows)
     assert any(row[:3] == ["figure", "fig-nb-chronology", "notebooks/chronology"] for row in rows)
     assert "its data changed: data/chronology_counts.csv" in report
@@ -131,11 +131,11 @@ def test_diff_results_lists_exactly_what_a_data_edit_changed(project_copy):
     changed = {row[:3] for row in rows}
     # The count, and the words the chronology prints it in; the two figures drawn from the file;
     # the table of counts in the chronology notebook. Nothing else.
-    assert ("value", "detained-0109", "book/chronology", "4404", "4504") in rows
+    assert ("value", "detained-0108", "book/chronology", "4404", "4504") in rows
     assert {row for row in changed if row[0] == "value"} == {
-        ("value", "detained-0109", "book/chronology"),
-        ("value", "detained-0109-words", "book/chronology"),
-        ("value", "detained-0109-words-cap", "book/chronology")}
+        ("value", "detained-0108", "book/chronology"),
+        ("value", "detained-0108-words", "book/chronology"),
+        ("value", "detained-0108-words-cap", "book/chronology")}
     assert {row for row in changed if row[0] == "figure"} == {
         ("figure", "fig-chronology-counts", "book/chronology"),
         ("figure", "fig-nb-chronology", "notebooks/chronology")}
