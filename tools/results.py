@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def environment() -> dict:
 # --- results, from the executed notebooks -----------------------------------------------------------
 
 GLUE_PREFIX = "application/papermill.record/"
+TITLE_LENGTH = 60  # a table's title, shortened to this, names it
 
 
 def _glued(output) -> tuple[str, str] | None:
@@ -108,15 +110,19 @@ def _figure_call(source: str):
     return figure_call(source)
 
 
-def _table_name(cell, markdown: str) -> str | None:
-    """The label of a generated table (`:name:` of its MyST table), else its caption."""
-    for line in markdown.splitlines():
+def _table_name(markdown: str) -> str | None:
+    """The label of a generated table (`:name:` of its MyST table), else its bold title or its
+    caption (kzthesis.report.table writes them so)."""
+    lines = markdown.splitlines()
+    for line in lines:
         if line.startswith(":name:"):
             return line.removeprefix(":name:").strip()
-    for line in markdown.splitlines():
-        if line.startswith(":::{table}") and line.removeprefix(":::{table}").strip():
-            return line.removeprefix(":::{table}").strip()
-    return None
+    titles = [line[2:-2] for line in lines[:1] if len(line) > 4 and line.startswith("**") and line.endswith("**")]
+    titles += [line.removeprefix(":::{table}") for line in lines if line.startswith(":::{table} ")]
+    if not titles:
+        return None
+    title = re.sub(r"\\(.)", r"\1", titles[0].strip())  # MyST's escapes
+    return title if len(title) <= TITLE_LENGTH else title[:TITLE_LENGTH - 1].rstrip() + "…"
 
 
 def page_results(page: str, notebook, record: records.NotebookRecord | None) -> list[dict]:
@@ -136,7 +142,7 @@ def page_results(page: str, notebook, record: records.NotebookRecord | None) -> 
             elif "text/markdown" in data:
                 markdown = data["text/markdown"]
                 results.append({"kind": "table", "page": page,
-                                "key": _table_name(cell, markdown) or place, "digest": sha256(markdown)})
+                                "key": _table_name(markdown) or place, "digest": sha256(markdown)})
             elif output.get("output_type") == "stream" or "text/plain" in data:
                 text = output.get("text") if output.get("output_type") == "stream" else data["text/plain"]
                 results.append({"kind": "output", "page": page, "key": place,
