@@ -29,7 +29,7 @@ import yaml
 from tools import build, results
 
 DIST = build.BUILD / "dist"
-README = """# {title}: release bundle
+README = """# {title} — release bundle
 
 A reproducible edition of a political science thesis, built from the commit {commit}
 ({state}) on {date}. Every number, figure and table of the book is computed from the data
