@@ -38,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 
 from book_extensions import ROOT, records
+from book_extensions.provenance import figure_call
 from book_extensions.reproduction import MANIFEST_NAME, SOURCE_ARCHIVE_NAME  # noqa: F401 (build.py uses both)
 
 FORMAT = 1
@@ -104,12 +105,6 @@ def _glued(output) -> tuple[str, str] | None:
     return name, "sha256:" + sha256(json.dumps(data, sort_keys=True))
 
 
-def _figure_call(source: str):
-    from book_extensions.provenance import figure_call
-
-    return figure_call(source)
-
-
 def _table_name(markdown: str) -> str | None:
     """The label of a generated table (`:name:` of its MyST table), else its bold title or its
     caption (kzthesis.report.table writes them so)."""
@@ -147,12 +142,19 @@ def page_results(page: str, notebook, record: records.NotebookRecord | None) -> 
                 text = output.get("text") if output.get("output_type") == "stream" else data["text/plain"]
                 results.append({"kind": "output", "page": page, "key": place,
                                 "digest": sha256("".join(text) if isinstance(text, list) else text)})
+    # Two tables of a page with one title (say) stay two results: the second is "title (2)".
+    seen: dict[tuple[str, str], int] = {}
+    for result in results:
+        identity = (result["kind"], result["key"])
+        seen[identity] = seen.get(identity, 0) + 1
+        if seen[identity] > 1:
+            result["key"] = f"{result['key']} ({seen[identity]})"
     return results
 
 
 def _figure(page: str, cell, data: dict, record, place: str) -> dict:
     label = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
-    call = _figure_call(cell.source)
+    call = figure_call(cell.source)
     files = record.figure_files(call.function, call.args) if record and call else None
     entry = {"kind": "figure", "page": page, "key": label or (str(call) if call else place),
              "call": str(call) if call else None,
