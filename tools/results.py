@@ -82,8 +82,12 @@ def input_digests(root: Path) -> dict[str, str]:
 
 
 def environment() -> dict:
+    """Python and the installed packages, but for this project's own (its files are inputs)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
     packages = {dist.metadata["Name"].lower(): dist.version for dist in metadata.distributions()
-                if dist.metadata["Name"]}
+                if dist.metadata["Name"] and dist.metadata["Name"].lower() != project.lower()}
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "packages": dict(sorted(packages.items()))}
 
