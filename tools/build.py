@@ -15,7 +15,10 @@ consistent or fail:
   every page again (Sphinx's fresh environment), so a fault fails again until it is fixed;
 * no process outlives the build; after a successful HTML build, `_build/html` holds only files
   that its pages use;
-* an error is a short message; the traceback goes to `_build/build-error.log`.
+* an error is a short message; the traceback goes to `_build/build-error.log`;
+* every successful build writes the results manifest, `_build/results-manifest.json`
+  (tools/results.py); the HTML build publishes it in `_build/html` with the source at the built
+  commit (`source.tar.gz`), both linked from the About page.
 
 Only `_build/` is written: sources, data and references.bib are read, never changed.
 """
