@@ -11,7 +11,7 @@ NPM_DIR := _build/npm
 NPM_INSTALLED := $(NPM_DIR)/.installed
 
 
-.PHONY: book pdf epub test check check-refs format-refs clean lock lab bench
+.PHONY: book pdf epub test check check-refs format-refs clean lock lab bench verify diff-results dist
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
@@ -23,6 +23,19 @@ pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex/thesis.pdf
 epub: $(INSTALLED)  ## Build the EPUB into _build/epub/thesis.epub and check it with epubcheck
 	tools/debian-packages.sh epub
 	$(PY) -m tools.build epub
+
+# `make verify MANIFEST=file` compares with a given manifest (e.g. a published edition's);
+# `FRESH=1` executes in a new virtual environment made from requirements.lock.
+verify: $(INSTALLED)  ## Execute every notebook afresh and compare every result with the last build's manifest
+	$(PY) -m tools.results verify $(if $(MANIFEST),--manifest "$(MANIFEST)") $(if $(FRESH),--fresh-venv)
+
+diff-results: $(INSTALLED)  ## The numbers, figures and tables that differ between revisions A and B (make diff-results A=rev B=rev)
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make diff-results A=<revision> B=<revision>" >&2; exit 2; }
+	$(PY) -m tools.results diff "$(A)" "$(B)"
+
+dist: $(INSTALLED)  ## The release bundle: PDF, EPUB, web book, data, executed notebooks, manifest, source (_build/dist/)
+	tools/debian-packages.sh pdf epub
+	$(PY) -m tools.dist
 
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser

@@ -10,6 +10,7 @@ _config.yml as the single extension `book_extensions`.
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
 * `reader`: reader features of the HTML book;
 * `edition_citation`: the About page's "Cite this edition" box (BibTeX and CITATION.cff);
+* `reproduction`: the About page's links to the build's results manifest and source archive;
 * `latex`: the PDF's thesis structure (with `thesis.sty`); `epub`: what the EPUB needs.
 
 `kzthesis` holds what chapters and notebooks import; nothing here is imported by them.
@@ -22,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "reader", "edition_citation", "latex", "epub")
+MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "reader", "edition_citation", "reproduction", "latex", "epub")
 
 
 def setup(app):

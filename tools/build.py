@@ -15,7 +15,10 @@ consistent or fail:
   every page again (Sphinx's fresh environment), so a fault fails again until it is fixed;
 * no process outlives the build; after a successful HTML build, `_build/html` holds only files
   that its pages use;
-* an error is a short message; the traceback goes to `_build/build-error.log`.
+* an error is a short message; the traceback goes to `_build/build-error.log`;
+* every successful build writes the results manifest, `_build/results-manifest.json`
+  (tools/results.py); the HTML build publishes it in `_build/html` with the source at the built
+  commit (`source.tar.gz`), both linked from the About page.
 
 Only `_build/` is written: sources, data and references.bib are read, never changed.
 """
@@ -34,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from book_extensions import records
-from tools import execute_notebooks, refs
+from tools import execute_notebooks, refs, results
 
 ROOT = execute_notebooks.ROOT
 BUILD = ROOT / "_build"
@@ -218,8 +221,12 @@ def build(target: str) -> None:
         shutil.rmtree(EPUB_DIR, ignore_errors=True)
     if sphinx(target, fresh) != 0:
         raise BuildFailed(f"the {target} build failed (the messages above name the file)")
+    # The manifest of this build's results, and (in the web book) the source it was built from.
+    manifest = results.write_manifest()
     if target == "html":
         sweep_html()
+        shutil.copy2(manifest, HTML_DIR / results.MANIFEST_NAME)
+        results.write_source_archive(ROOT, HTML_DIR / results.SOURCE_ARCHIVE_NAME)
     if target == "pdf":
         latex_to_pdf()
     if target == "epub":
