@@ -25,6 +25,7 @@ import html
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 from docutils import nodes
@@ -65,7 +66,16 @@ SIDEBARS = ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]
 def set_theme_options(app: Sphinx, config) -> None:
     config.html_theme_options.update(THEME_OPTIONS)
     config.html_sidebars = {"**": SIDEBARS}
-    config.html_favicon = os.path.relpath(STATIC / "favicon.svg", app.srcdir)
+
+
+# The favicon, written into each page as a data: URL (232 bytes) rather than asked of the server:
+# one request fewer per page load (see tests/test_browser_reader.py for the budget).
+FAVICON_URL = "data:image/svg+xml," + quote((STATIC / "favicon.svg").read_text(encoding="utf-8").strip())
+
+
+def add_favicon(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if app.builder.format == "html" and not app.builder.name.startswith("epub"):
+        context["favicon_url"] = FAVICON_URL
 
 
 # --- what a page weighs ---------------------------------------------------------------------------
@@ -248,6 +258,7 @@ def setup(app: Sphinx) -> None:
     app.connect("html-page-context", drop_unneeded_assets, priority=800)
     app.connect("html-page-context", lazy_images)
     app.connect("html-page-context", add_edition_stamp)
+    app.connect("html-page-context", add_favicon)
     app.connect("env-get-updated", restamp)
     app.connect("build-finished", remove_source_maps)
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
