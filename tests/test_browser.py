@@ -526,7 +526,7 @@ def test_provenance_link_opens_the_code_that_draws_the_figure(open_tab):
     call = line.locator("code").first.inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("figure").first.screenshot(path=SCREENSHOTS / "figure-with-provenance.png")
-    line.locator("a").click()
+    line.locator("a[href*='notebooks/']").click()  # the others: test_browser_sources.py
     page.wait_for_url("**/notebooks/*.html#drawn-*")
     cell = page.locator(":target")
     assert call in cell.locator(".cell_input").inner_text()
