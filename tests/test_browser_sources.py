@@ -7,6 +7,7 @@ from the site runs with the package and the data that the site offers, and nothi
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -172,13 +173,14 @@ def test_a_downloaded_notebook_runs_with_the_package_and_data_from_the_site(site
     notebook = soup_at(chapter).select_one(".dropdown-download-buttons a[href$='.ipynb']")["href"]
     (tmp_path / "chronology.ipynb").write_bytes(fetch(urljoin(chapter, notebook)))
     # The kernel runs in the folder: it imports the downloaded package (this check says so),
-    # not the project's own.
+    # not the project's own (which a PYTHONPATH, as the build sets, would put first).
     run = subprocess.run([sys.executable, "-c", """
 import nbformat, nbclient
 notebook = nbformat.read('chronology.ipynb', as_version=4)
 notebook.cells.append(nbformat.v4.new_code_cell('import kzthesis; print(kzthesis.__file__)'))
 nbclient.NotebookClient(notebook, timeout=300, kernel_name='python3').execute()
 print(notebook.cells[-1].outputs[0]['text'].strip())
-"""], cwd=tmp_path, capture_output=True, text=True)
+"""], cwd=tmp_path, capture_output=True, text=True,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert run.returncode == 0, run.stderr[-3000:]
     assert Path(run.stdout.strip().splitlines()[-1]) == tmp_path / "kzthesis" / "__init__.py"
