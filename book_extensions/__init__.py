@@ -8,6 +8,7 @@ _config.yml as the single extension `book_extensions`.
 * `backrefs`: notes and bibliography entries that link to each other (biblatex's `backref`);
 * `emendations`: a sign where the edition changed the author's words, linked to its entry;
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
+* `sources`: the data files and the `kzthesis` source in the web book, linked from the pages;
 * `reader`: reader features of the HTML book;
 * `edition_citation`: the About page's "Cite this edition" box (BibTeX and CITATION.cff);
 * `reproduction`: the About page's links to the build's results manifest and source archive;
@@ -23,7 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "reader", "edition_citation", "reproduction", "latex", "epub")
+MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "sources", "reader",
+           "edition_citation", "reproduction", "latex", "epub")
 
 
 def setup(app):

@@ -66,10 +66,28 @@ class CiteThisEdition(SphinxDirective):
         box += nodes.rubric("", "Cite this edition")
         box += nodes.paragraph("", "As BibTeX (the year and the commit are those of this build):")
         box += nodes.literal_block("", "", language="bibtex", **{KIND: "bibtex"})
-        box += nodes.paragraph("", "In the Citation File Format (CITATION.cff in the project's "
-                                   "files):")
-        box += nodes.literal_block("", "", language="yaml", **{KIND: "cff"})
+        # The longer CFF text is folded away in the web book, so that the About page says what
+        # the edition is, how to cite it and how to reproduce it in one screen.
+        cff = collapsed(summary="In the Citation File Format (CITATION.cff in the project's files)")
+        cff += nodes.literal_block("", "", language="yaml", **{KIND: "cff"})
+        box += cff
         return [box]
+
+
+class collapsed(nodes.General, nodes.Element):
+    """Its children under a summary line that opens them: <details> in the web book; in the
+    other outputs, the summary as a paragraph and the children after it."""
+
+
+def visit_collapsed(self, node: collapsed) -> None:
+    import html
+
+    self.body.append(f'<details class="collapsed"><summary>{html.escape(node["summary"])}'
+                     "</summary>\n")
+
+
+def depart_collapsed(self, node: collapsed) -> None:
+    self.body.append("</details>\n")
 
 
 class FillEditionCitation(SphinxPostTransform):
@@ -80,6 +98,10 @@ class FillEditionCitation(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         from .reader import edition_stamp
 
+        web_book = self.app.builder.format == "html" and not self.app.builder.name.startswith("epub")
+        for node in list(self.document.findall(collapsed)):
+            if not web_book:
+                node.replace_self([nodes.paragraph("", node["summary"] + ":"), *node.children])
         for block in self.document.findall(nodes.literal_block):
             kind = block.get(KIND)
             if kind is None:
@@ -150,5 +172,6 @@ def add_landing_metadata(app, pagename: str, templatename: str, context: dict, d
 
 def setup(app) -> None:
     app.add_directive("cite-this-edition", CiteThisEdition)
+    app.add_node(collapsed, html=(visit_collapsed, depart_collapsed))
     app.add_post_transform(FillEditionCitation)
     app.connect("html-page-context", add_landing_metadata)

@@ -8,7 +8,9 @@
 * The data files are those that the call used when the notebook last executed, recorded by
   `kzthesis.figures` and stored with the executed notebook (`records`): never typed by hand,
   and nothing is drawn again here.
-* The link goes to the code cell of a notebook in `notebooks/` that makes the same call; each such
+* The call links to the function's source and each data file to its copy in the web book
+  (`sources`).
+* The notebook link goes to the code cell of a notebook in `notebooks/` that makes the same call; each such
   cell gets the label `drawn-<call>` (e.g. `drawn-survey-question-figure-3`), and the line is a
   cross-reference to it, so Sphinx resolves it (and says so when it cannot).
 
@@ -32,6 +34,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 from .dependencies import page_record
+from .sources import SOURCE_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +203,9 @@ class WriteFigureProvenance(SphinxPostTransform):
             where = drawn_by.get(node["slug"])
             paragraph = nodes.paragraph(classes=["figure-provenance"])
             paragraph += nodes.Text("Drawn by ")
-            paragraph += nodes.literal(text=node["call"])
+            # The call links to the function's source (sources.py); the files, to themselves.
+            function = node["call"].split("(", 1)[0]
+            paragraph += nodes.literal(text=node["call"], **{SOURCE_ATTRIBUTE: f"kzthesis.figures.{function}"})
             if where is None:
                 logger.warning("%s, which draws figure %r, is drawn in no notebook of %s: add it "
                                "there so that the figure's provenance can link to its code",

@@ -79,14 +79,3 @@ def emendation_of(page: str, printed: str) -> str | None:
         if printed in re.findall(r"\d[\d,.]*\d|\d", row.seed_text):
             return row.id
     return None
-
-
-BENCHMARK = ROOT / "benchmarks" / "latest.md"
-
-
-def benchmark_table() -> str:
-    """The latest `make bench` results (Markdown), as committed in benchmarks/latest.md."""
-    record_read(BENCHMARK)
-    if not BENCHMARK.exists():
-        return "*`make bench` has not been run on this copy of the project yet.*\n"
-    return BENCHMARK.read_text(encoding="utf-8")

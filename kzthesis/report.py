@@ -430,24 +430,3 @@ def emendations_list() -> Markdown:
             "",
         ]
     return Markdown("\n".join(items))
-
-
-def with_tables(markdown: str) -> Markdown:
-    """Markdown written by the project's own tools (benchmarks/latest.md, by tools/bench.py; not
-    data), its pipe tables rendered by `table` like every other table of the book."""
-    out, block = [], []
-
-    def flush() -> None:
-        if block:
-            cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block]
-            out.append(table(pd.DataFrame(cells[2:], columns=cells[0])).data)
-            block.clear()
-
-    for line in markdown.splitlines():
-        if line.lstrip().startswith("|"):
-            block.append(line)
-        else:
-            flush()
-            out.append(line + "\n")
-    flush()
-    return Markdown("".join(out))

@@ -11,8 +11,8 @@ edit really changed the figure and the glued number (no stale output).
 `--baseline REV` also measures that git revision of the project (e.g. the commit before a change)
 in the same run, before the current tree, each against its own floor: compare the ratios.
 
-Results go to benchmarks/latest.json and benchmarks/latest.md (shown on the book's "About this
-edition" page), with the machine they were measured on.
+Results go to benchmarks/latest.json and benchmarks/latest.md (for the project's developers; the
+README quotes them), with the machine they were measured on.
 """
 
 from __future__ import annotations
