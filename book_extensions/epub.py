@@ -289,10 +289,18 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
     context["script_files"] = []
 
 
+def use_epub_translator(app: Sphinx) -> None:
+    if is_epub(app):
+        app.set_translator("epub", EpubTranslator, override=True)
+
+
 def setup(app: Sphinx) -> None:
     app.add_config_value("epub_parts", [], "env", [list])
     app.add_config_value("epub_left_out", [], "env", [list])
-    app.set_translator("epub", EpubTranslator)
+    # Only for an EPUB build, and before pydata-sphinx-theme's handler (priority 500): with any
+    # translator registered, the theme adds its Bootstrap layer to the registered ones only, and
+    # the HTML pages would lose it (aria-level of the navigation, scrollable tables).
+    app.connect("builder-inited", use_epub_translator, priority=100)
     app.add_post_transform(EpubSelection)
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-updated", find_left_out_anchors)
