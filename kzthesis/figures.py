@@ -48,6 +48,9 @@ PRINT_FONT = "FreeSerif"
 # The labels' lines are longer than on screen and closer, so that question 10's two dozen bars
 # fit a page of the text block.
 PRINT = Medium(108 / 25.4, 40, "paper", "serif", 8, (0.05, 0.135), {
+    # The figure's own size, the text block's width: not cropped to its drawing, which labels
+    # reaching past it would make wider, and LaTeX then scale down.
+    "savefig.bbox": "standard",
     "font.serif": [PRINT_FONT], "pdf.fonttype": 42, "font.size": 9, "axes.labelsize": 9,
     "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8,
     "mathtext.fontset": "custom", "mathtext.rm": PRINT_FONT, "mathtext.it": f"{PRINT_FONT}:italic",
@@ -104,7 +107,8 @@ def printed_pdf(fig: Figure) -> str:
     function, args = drawn_by
     with print_medium():
         printed = function(*args)
-        return print_figure(printed, fmt="pdf", base64=True, metadata={"CreationDate": None})
+        return print_figure(printed, fmt="pdf", base64=True, bbox_inches=None,
+                            metadata={"CreationDate": None})
 
 
 def _undated_vector_outputs() -> None:
