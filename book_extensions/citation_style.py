@@ -153,15 +153,14 @@ def displayed_url(url: str) -> str:
     address."""
     def letters(match: re.Match) -> str:
         escaped = match.group(0)
-        try:
-            text = bytes.fromhex(escaped.replace("%", "")).decode("utf-8")
-        except UnicodeDecodeError:
-            return escaped
+        # Bytes that are no UTF-8 letter decode to lone surrogates: they stay encoded.
+        text = bytes.fromhex(escaped.replace("%", "")).decode("utf-8", errors="surrogateescape")
         out, position = [], 0
         for character in text:
-            size = len(character.encode("utf-8"))
-            out.append(character if ord(character) > 127 else escaped[position:position + 3])
-            position += 3 * size
+            size = 3 * len(character.encode("utf-8", errors="surrogateescape"))
+            letter = ord(character) > 127 and not 0xDC80 <= ord(character) <= 0xDCFF
+            out.append(character if letter else escaped[position:position + size])
+            position += size
         return "".join(out)
 
     return _ESCAPED_BYTES.sub(letters, url)
