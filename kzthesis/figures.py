@@ -186,7 +186,8 @@ def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
     ax.set_ylim(sum(slots), 0)
     upper = max(highs if highs is not None else shares)
     ax.set_xlim(0, min(100, upper + 18))
-    ax.set_xlabel(xlabel)
+    # In print the axis is narrower than the label: two lines, within the figure's width.
+    ax.set_xlabel(xlabel if _medium is SCREEN else textwrap.fill(xlabel, 32))
     ax.grid(axis="y", visible=False)
     sns.despine(ax=ax, left=True)
     fig.tight_layout()
