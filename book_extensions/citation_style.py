@@ -19,6 +19,8 @@ entry as the thesis wrote its footnotes, in this order:
   cannot print as written (a LaTeX command pybtex does not know, such as `\$` or `\{`);
 - the English translation comes from `titleaddon`, the language mark from `language`
   (`russian`, `kazakh`; English sources get none);
+- a web address links to the exact address and shows its encoded letters as letters
+  (`displayed_url`);
 - the date is day month year, as much of it as the entry gives: an entry with no year shows
   none (several sources have no date on purpose) and never fails;
 - the same rich text goes to HTML and to LaTeX, so the PDF footnotes say the same.
@@ -141,6 +143,29 @@ def format_date(entry) -> Text | None:
     return Text(" ".join(parts)) if parts else None
 
 
+_ESCAPED_BYTES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+def displayed_url(url: str) -> str:
+    """A web address as a reader reads it: the letters that the address carries percent-encoded
+    (`%D0%93` is `Г`) shown as letters; an encoded ASCII sign (`%20`, `%25`) stays encoded,
+    since shown bare it would read as part of the address's syntax. The link keeps the exact
+    address."""
+    def letters(match: re.Match) -> str:
+        escaped = match.group(0)
+        # Bytes that are no UTF-8 letter decode to lone surrogates: they stay encoded.
+        text = bytes.fromhex(escaped.replace("%", "")).decode("utf-8", errors="surrogateescape")
+        out, position = [], 0
+        for character in text:
+            size = 3 * len(character.encode("utf-8", errors="surrogateescape"))
+            letter = ord(character) > 127 and not 0xDC80 <= ord(character) <= 0xDCFF
+            out.append(character if letter else escaped[position:position + size])
+            position += size
+        return "".join(out)
+
+    return _ESCAPED_BYTES.sub(letters, url)
+
+
 def format_iso_date(value: str) -> str:
     """`2022-05-16` -> `16 May 2022`; anything else is printed as written."""
     try:
@@ -248,7 +273,7 @@ class Style(BaseStyle):
         url = _raw(entry, "url")
         if url:
             accessed = _raw(entry, "urldate")
-            parts.append(Text("Available at: ", HRef(url, String(url)),
+            parts.append(Text("Available at: ", HRef(url, String(displayed_url(url))),
                               *([f" (Accessed: {format_iso_date(accessed)})"] if accessed else [])))
         return String(" ").join(parts) if parts else None
 

@@ -2,6 +2,9 @@
 
 One style for HTML and PDF: a colour-blind-safe palette, vector output (SVG for the web,
 PDF for LaTeX), and shares labelled with their counts so that no number is read off an axis.
+The PDF's copy of a figure is drawn again by the same call for print (`print_medium`): as wide
+as the PDF's text block, in its body font (FreeSerif, embedded as TrueType) at 8–9 pt, with long
+labels wrapped shorter; the data, the palette and the layout are the same.
 
 Each public figure function records the data files its call used in `FIGURE_READS`
 (``("survey_question_figure", (3,)) -> ["data/datapackage.json", ...]``): the build stores them
@@ -10,8 +13,10 @@ with the executed notebook, and the line under the figure names them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import textwrap
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -24,13 +29,86 @@ PALETTE = "colorblind"
 WIDTH_INCHES = 7.0
 
 
+@dataclass(frozen=True)
+class Medium:
+    """What differs between the screen's and the printed copy of a figure."""
+    width: float  # inches
+    wrap: int  # characters of a long label's line
+    context: str  # seaborn's scale of the text
+    font: str
+    label_size: float  # pt: the numbers at the bars, the tick labels set by hand
+    row: tuple[float, float]  # inches of a bar's row with many bars: padding, each label line
+    rc: dict
+
+
+SCREEN = Medium(WIDTH_INCHES, 48, "notebook", "sans-serif", 9, (0.12, 0.15), {})
+# The PDF's text block is 108 mm wide (book_extensions/thesis.sty) and its body font FreeSerif;
+# TrueType fonts (pdf.fonttype 42), never Type 3; the text of the charts at 8–9 pt.
+PRINT_FONT = "FreeSerif"
+# The labels' lines are longer than on screen and closer, so that question 10's two dozen bars
+# fit a page of the text block.
+PRINT = Medium(108 / 25.4, 40, "paper", "serif", 8, (0.05, 0.135), {
+    # The figure's own size, the text block's width: not cropped to its drawing, which labels
+    # reaching past it would make wider, and LaTeX then scale down.
+    "savefig.bbox": "standard",
+    "font.serif": [PRINT_FONT], "pdf.fonttype": 42, "font.size": 9, "axes.labelsize": 9,
+    "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8,
+    "mathtext.fontset": "custom", "mathtext.rm": PRINT_FONT, "mathtext.it": f"{PRINT_FONT}:italic",
+    "mathtext.bf": f"{PRINT_FONT}:bold"})
+_medium = SCREEN
+
+
 def apply_style() -> None:
     """Apply the book's look; also asks Jupyter for vector outputs (SVG for HTML, PDF for LaTeX)."""
-    sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook",
+    sns.set_theme(style="whitegrid", palette=PALETTE, context=_medium.context, font=_medium.font,
                   rc={"figure.dpi": 100, "savefig.bbox": "tight", "svg.fonttype": "none",
                       # Fixed element ids: the same figure gives the same SVG bytes.
-                      "svg.hashsalt": "kzthesis"})
+                      "svg.hashsalt": "kzthesis", **_medium.rc})
     _undated_vector_outputs()
+
+
+@functools.cache
+def _print_font_installed() -> None:
+    """Make FreeSerif's TrueType files known to matplotlib (its font list may predate them)."""
+    from matplotlib import font_manager
+
+    files = [f for f in font_manager.findSystemFonts()
+             if f.rsplit("/", 1)[-1].startswith(PRINT_FONT) and f.endswith(".ttf")]
+    if not files:
+        raise RuntimeError(f"the font {PRINT_FONT} (TrueType, Debian package fonts-freefont-ttf) is "
+                           f"not installed: the PDF's charts are set in it; run "
+                           f"`tools/debian-packages.sh base`")
+    for path in files:
+        font_manager.fontManager.addfont(path)
+
+
+@contextlib.contextmanager
+def print_medium():
+    """Figures drawn inside are the printed copies (`PRINT`); matplotlib's settings are restored
+    afterwards."""
+    global _medium
+    _print_font_installed()
+    previous = _medium
+    with plt.rc_context():
+        _medium = PRINT
+        try:
+            yield
+        finally:
+            _medium = previous
+
+
+def printed_pdf(fig: Figure) -> str:
+    """The PDF output of a figure (base64): drawn again for print by the call that drew it."""
+    from IPython.core.pylabtools import print_figure
+
+    drawn_by = getattr(fig, "kzthesis_drawn_by", None)
+    if drawn_by is None:
+        return print_figure(fig, fmt="pdf", base64=True, metadata={"CreationDate": None})
+    function, args = drawn_by
+    with print_medium():
+        printed = function(*args)
+        return print_figure(printed, fmt="pdf", base64=True, bbox_inches=None,
+                            metadata={"CreationDate": None})
 
 
 def _undated_vector_outputs() -> None:
@@ -49,9 +127,7 @@ def _undated_vector_outputs() -> None:
     formatters = shell.display_formatter.formatters
     formatters["image/svg+xml"].for_type(
         Figure, functools.partial(print_figure, fmt="svg", metadata={"Date": None}))
-    formatters["application/pdf"].for_type(
-        Figure, functools.partial(print_figure, fmt="pdf", base64=True,
-                                  metadata={"CreationDate": None}))
+    formatters["application/pdf"].for_type(Figure, printed_pdf)
 
 
 # (function name, arguments) -> repository-relative paths of the files that call used.
@@ -65,6 +141,7 @@ def records_reads(function):
         with data.recording() as reads:
             figure = function(*args)
         FIGURE_READS[(function.__name__, args)] = sorted(reads)
+        figure.kzthesis_drawn_by = (function, args)  # for its printed copy (printed_pdf)
         return figure
     return drawn
 
@@ -76,37 +153,41 @@ def literal(text) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _wrap(text: str, width: int = 48) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(str(text), _medium.wrap)) or str(text)
 
 
-def _bars_height(labels) -> float:
-    """Inches for the bars: generous for a few answers; for many (question 10 has two dozen
-    groups), room for each wrapped label, so that the figure fits a printed page at full width
-    and its 9-point labels stay readable in the PDF."""
+def _slots(labels) -> list[float]:
+    """Inches of each bar's row: generous for a few answers; for many (question 10 has two
+    dozen groups), room for each wrapped label's lines, so that no label reaches its
+    neighbour's and the figure fits a printed page."""
     if len(labels) <= 8:
-        return 0.75 * len(labels)
-    return sum(0.12 + 0.15 * (_wrap(label).count("\n") + 1) for label in labels)
+        return [0.75] * len(labels)
+    padding, line = _medium.row
+    return [padding + line * (_wrap(label).count("\n") + 1) for label in labels]
 
 
 def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
     apply_style()
-    height = 0.9 + _bars_height(labels)
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, height))
-    positions = range(len(labels))
+    slots = _slots(labels)
+    fig, ax = plt.subplots(figsize=(_medium.width, 0.9 + sum(slots)))
+    # The y axis is in inches of bars: each bar at the middle of its row.
+    positions = [sum(slots[:i]) + slot / 2 for i, slot in enumerate(slots)]
     colour = sns.color_palette(PALETTE)[0]
-    ax.barh(list(positions), shares, color=colour, height=0.6)
+    ax.barh(positions, shares, color=colour, height=0.6 * min(slots))
     if lows is not None:
-        ax.errorbar(shares, list(positions),
+        ax.errorbar(shares, positions,
                     xerr=[[s - lo for s, lo in zip(shares, lows)], [hi - s for s, hi in zip(shares, highs)]],
                     fmt="none", ecolor="0.25", capsize=3, linewidth=1)
-    for y, (s, k, hi) in enumerate(zip(shares, counts, highs if highs is not None else shares)):
-        ax.text(hi + 1.0, y, f"{s:.1f}% ({k})", va="center", fontsize=9)
-    ax.set_yticks(list(positions), [literal(_wrap(label)) for label in labels], fontsize=9)
-    ax.invert_yaxis()
+    for y, s, k, hi in zip(positions, shares, counts, highs if highs is not None else shares):
+        ax.annotate(f"{s:.1f}% ({k})", (hi, y), xytext=(5, 0), textcoords="offset points",
+                    va="center", fontsize=_medium.label_size)
+    ax.set_yticks(positions, [literal(_wrap(label)) for label in labels], fontsize=_medium.label_size)
+    ax.set_ylim(sum(slots), 0)
     upper = max(highs if highs is not None else shares)
     ax.set_xlim(0, min(100, upper + 18))
-    ax.set_xlabel(xlabel)
+    # In print the axis is narrower than the label: two lines, within the figure's width.
+    ax.set_xlabel(xlabel if _medium is SCREEN else textwrap.fill(xlabel, 32))
     ax.grid(axis="y", visible=False)
     sns.despine(ax=ax, left=True)
     fig.tight_layout()
@@ -145,13 +226,13 @@ def assemblies_figure() -> Figure:
 
     apply_style()
     table = tables.peaceful_assemblies()
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.6))
+    fig, ax = plt.subplots(figsize=(_medium.width, 3.6))
     bars = ax.bar([literal(label) for label in table["label"]], table["assemblies"],
                   color=sns.color_palette(PALETTE)[0])
-    ax.bar_label(bars, fontsize=9, padding=2)
+    ax.bar_label(bars, fontsize=_medium.label_size, padding=2)
     ax.set_ylabel("Peaceful assemblies")
     ax.set_xlabel("Period")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=_medium.label_size)
     ax.grid(axis="x", visible=False)
     sns.despine(ax=ax)
     return _finish(fig)
@@ -164,7 +245,7 @@ def assembly_nature_figure() -> Figure:
 
     apply_style()
     table = tables.assembly_nature().merge(tables.peaceful_assemblies()[["period", "label"]], on="period")
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.8))
+    fig, ax = plt.subplots(figsize=(_medium.width, 3.8))
     bottom = [0.0] * len(table)
     colours = sns.color_palette(PALETTE, len(tables.NATURES))
     for nature, colour in zip(tables.NATURES, colours):
@@ -175,7 +256,7 @@ def assembly_nature_figure() -> Figure:
     ax.set_ylabel("Share of the period's assemblies (%)")
     ax.set_xlabel("Period")
     ax.set_ylim(0, 100)
-    ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=_medium.label_size)
     ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.grid(axis="x", visible=False)
     sns.despine(ax=ax)
@@ -190,7 +271,7 @@ def ethnic_composition_figure() -> Figure:
     apply_style()
     table = tables.ethnic_composition()
     table["ethnicity"] = table["ethnicity"].map(literal)  # the legend's labels
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 3.8))
+    fig, ax = plt.subplots(figsize=(_medium.width, 3.8))
     sns.lineplot(data=table, x="year", y="share", hue="ethnicity", style="ethnicity", markers=True,
                  dashes=False, ax=ax, palette=PALETTE)
     for row in table.itertuples():
@@ -214,15 +295,15 @@ def chronology_figure() -> Figure:
     apply_style()
     table = chronology.counts().sort_values(["date", "value"], ascending=[True, False])
     labels = [f"{row.date:%-d} Jan: {literal(row.label)}" for row in table.itertuples()]
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 0.9 + 0.38 * len(table)))
+    fig, ax = plt.subplots(figsize=(_medium.width, 0.9 + 0.38 * len(table)))
     colour = sns.color_palette(PALETTE)[0]
     ax.barh(labels, table["value"], color=colour, height=0.6)
     for y, value in enumerate(table["value"]):
-        ax.text(value * 1.08, y, f"{value:,}", va="center", fontsize=9)
+        ax.text(value * 1.08, y, f"{value:,}", va="center", fontsize=_medium.label_size)
     ax.set_xscale("log")
     ax.set_xlim(1, table["value"].max() * 4)
     ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=9)
+    ax.tick_params(axis="y", labelsize=_medium.label_size)
     ax.set_xlabel("Reported number (logarithmic scale)")
     ax.grid(axis="y", visible=False)
     sns.despine(ax=ax, left=True)

@@ -39,8 +39,9 @@ _LINE_BREAKS = re.compile(r"[ \t\r\n\f\v]+")
 
 
 class Markup(str):
-    """MyST written by this module's code, passed through unescaped. Made only by `doc_link`
-    and `code`, never from a data string; `text` is what the reader sees (for the layout)."""
+    """MyST written by this module's code, passed through unescaped. Made by `doc_link`, `code`
+    and `_sign_link`, and from data strings only through `literal`; `text` is what the reader
+    sees (for the layout)."""
 
     text: str
 
@@ -185,13 +186,13 @@ def table(frame: pd.DataFrame, caption: str | None = None, label: str | None = N
     return Markdown("\n".join(lines) + "\n")
 
 
-# The PDF's tables (thesis.sty): FreeSerif \small (10 pt) on the 155 mm text width (43.9 em),
-# 2 × 4 pt of padding per column (0.8 em), lines of 12.3 pt, rows of about 16 pt; a table taller
+# The PDF's tables (thesis.sty): FreeSerif \footnotesize (9 pt) on the 108 mm text width (34 em),
+# 2 × 3 pt of padding per column (0.67 em), lines of 11.2 pt, rows of about 15 pt; a table taller
 # than half a page (330 pt) is a longtable, which continues on the next page instead of leaving
 # a page half empty or running off its bottom.
-LINE_EM = 43.9
-PADDING_EM = 0.8
-LINE_PT, ROW_PT, BREAKABLE_ABOVE_PT = 12.3, 16.0, 330.0
+LINE_EM = 34.0
+PADDING_EM = 0.67
+LINE_PT, ROW_PT, BREAKABLE_ABOVE_PT = 11.2, 15.0, 330.0
 LONG_WORD_EM = 6.0  # a word longer than this may break inside (_words, _unbreakable_em)
 
 
@@ -367,7 +368,21 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
         "Recomputed from data": [_like(p, v) for p, v in zip(errata["printed"], errata["recomputed"])],
         "Quantity": [code(q) for q in errata["quantity"]],
     })
-    return table(frame)
+    # The printed edition's table is for a reader: the place (the page, the words and the sign
+    # that marks them), the printed and the recomputed number; not the quantity's computation.
+    reader = pd.DataFrame({
+        "Place": [Markup(f"{link}: {literal(where)}" + (f" ({sign})" if sign else ""),
+                         f"{link.text}: {where}" + (f" ({sign.text})" if sign else ""))
+                  for link, where, sign in zip(frame["Page"], frame["Where"], frame["Place"])],
+        "Printed": errata["printed"],
+        "Recomputed": list(frame["Recomputed from data"]),
+    })
+    return Markdown(for_each_edition(web=table(frame).data, printed=table(reader).data))
+
+
+def for_each_edition(web: str, printed: str) -> str:
+    """MyST that shows `web` in the web editions (HTML, EPUB) and `printed` in the PDF."""
+    return (f"::::{{only}} html\n{web}\n::::\n\n::::{{only}} latex\n{printed}\n::::\n")
 
 
 def _sign_link(emendation_id: str | None) -> Markup | str:

@@ -55,8 +55,9 @@ class Pdf:
             if body < BODY_HEIGHT:
                 continue
             for text, height in words:
-                if height < MARKER_HEIGHT and text.isdigit() and previous:
-                    found.append((int(text), previous))
+                numbers = text.strip(",").split(",")  # consecutive markers: "43,44,45"
+                if height < MARKER_HEIGHT and all(n.isdigit() for n in numbers) and previous:
+                    found += [(int(n), previous) for n in numbers]
                 elif height >= BODY_HEIGHT:
                     previous = text
         return found
@@ -120,6 +121,85 @@ class Pdf:
                                   _pdf_string(uri) if uri else None))
         return found
 
+    @cached_property
+    def charts(self) -> dict[str, list[int]]:
+        """The pages (1-based) that draw each chart, by the chart's content: every figure is an
+        included PDF, which the PDF holds as a form XObject; the same drawing on two pages is
+        the same content (the hash of its stream)."""
+        import base64
+        import hashlib
+
+        dump = json.loads(run("qpdf", "--json=2", "--json-key=pages", "--json-key=qpdf",
+                              "--json-stream-data=inline", str(self.path)))
+        objects = dump["qpdf"][1]
+
+        def value(reference):
+            if isinstance(reference, str) and reference.endswith(" R"):
+                entry = objects[f"obj:{reference}"]
+                return entry["value"] if "value" in entry else entry["stream"]["dict"]
+            return reference
+
+        found: dict[str, list[int]] = {}
+        for page in dump["pages"]:
+            resources = value(value(objects[f"obj:{page['object']}"]["value"]).get("/Resources", {}))
+            for reference in (value(resources.get("/XObject", {})) or {}).values():
+                stream = objects[f"obj:{reference}"].get("stream", {})
+                if stream.get("dict", {}).get("/Subtype") == "/Form":
+                    digest = hashlib.sha256(base64.b64decode(stream.get("data", ""))).hexdigest()
+                    found.setdefault(digest, []).append(page["pageposfrom1"])
+        return found
+
+    @cached_property
+    def page_labels(self) -> list[str]:
+        """The label of every page (what a viewer shows as its number), from /PageLabels."""
+        numbers = self.value(self.catalog.get("/PageLabels", {})) or {}
+        ranges = self.value(numbers.get("/Nums", [])) or []
+        starts = [(ranges[i], self.value(ranges[i + 1])) for i in range(0, len(ranges), 2)]
+        labels = []
+        for index in range(int(self.info["Pages"])):
+            start, style = max(((s, d) for s, d in starts if s <= index), key=lambda r: r[0],
+                               default=(0, {"/S": "/D"}))
+            number = style.get("/St", 1) + index - start
+            kind = style.get("/S")
+            text = {"/D": str(number), "/r": _roman(number), "/R": _roman(number).upper(),
+                    "/a": chr(96 + number), "/A": chr(64 + number)}.get(kind, "")
+            labels.append(_pdf_string(style.get("/P", "u:")) + text)
+        return labels
+
+    @cached_property
+    def bookmarks(self) -> list[tuple[int, str]]:
+        """(depth, title) of every bookmark (the PDF's outline), in order."""
+        dump = json.loads(run("qpdf", "--json=2", "--json-key=outlines", str(self.path)))
+        found = []
+
+        def walk(items, depth):
+            for item in items:
+                found.append((depth, item["title"]))
+                walk(item.get("kids", []), depth + 1)
+
+        walk(dump["outlines"], 0)
+        return found
+
+    @cached_property
+    def body_lines(self) -> list[tuple[int, str]]:
+        """(page, text) of every line set in the body's type size (the most common height of a
+        word), as pdftotext lays the lines out."""
+        from collections import Counter
+
+        from bs4 import BeautifulSoup
+
+        layout = BeautifulSoup(run("pdftotext", "-enc", "UTF-8", "-bbox-layout", str(self.path), "-"),
+                               "html.parser")
+        lines = []
+        for number, page in enumerate(layout.find_all("page"), 1):
+            for line in page.find_all("line"):
+                words = [(w.get_text(), round(float(w["ymax"]) - float(w["ymin"]), 1))
+                         for w in line.find_all("word")]
+                lines.append((number, words))
+        body = Counter(h for _, words in lines for _, h in words).most_common(1)[0][0]
+        return [(number, " ".join(w for w, _ in words)) for number, words in lines
+                if words and all(abs(h - body) < 0.3 for _, h in words)]
+
     def page_of(self, text: str) -> list[int]:
         """Pages (1-based) whose text contains `text` (squashed comparison)."""
         needle = squash(text)
@@ -141,6 +221,17 @@ def _pdf_string(value: str) -> str:
     if value.startswith("b:"):
         return bytes.fromhex(value[2:]).decode("latin-1")
     return value
+
+
+def _roman(number: int) -> str:
+    numerals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for value, numeral in numerals:
+        while number >= value:
+            out += numeral
+            number -= value
+    return out
 
 
 def word_heights(path: Path) -> list[tuple[int, float, str]]:

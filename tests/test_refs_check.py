@@ -703,7 +703,7 @@ def test_the_book_uses_the_thesis_style():
 def test_every_entry_shows_what_its_footnote_needs():
     """Every real entry renders; title as written, the translation in brackets, the date as day
     month year, the URL, and the language mark exactly for Russian and Kazakh sources."""
-    from book_extensions.citation_style import plain_text, printed_field, render_plain
+    from book_extensions.citation_style import displayed_url, plain_text, printed_field, render_plain
     for key, entry in _entries().items():
         text = render_plain(entry)
         fields = entry.fields
@@ -712,7 +712,8 @@ def test_every_entry_shows_what_its_footnote_needs():
         if "titleaddon" in fields:
             assert f"[{plain_text(printed_field(fields['titleaddon']))}]" in text, key
         if "url" in fields:
-            assert f"Available at: {fields['url']}" in text, key
+            # Its encoded letters shown as letters (the link keeps the address as written).
+            assert f"Available at: {displayed_url(fields['url'])}" in text, key
         date = " ".join(fields[f] for f in ("day", "month", "year") if f in fields)
         if date:
             assert date in text, key
@@ -781,3 +782,13 @@ def test_readme_example_is_the_real_entry_and_its_real_footnote():
     key = re.match(r"@\w+\{(\w+),", example).group(1)
     quoted = " ".join(line.lstrip("> ").strip() for line in section.splitlines() if line.strip().startswith(">"))
     assert quoted.replace("*", "") == render_plain(_entries()[key])
+
+
+def test_an_address_shows_its_encoded_letters_as_letters():
+    """The reader sees `ГИПЕРБОРЕЙ`, not `%D0%93%D0%98…`; an encoded ASCII sign (a space, a
+    percent sign) and bytes that are no UTF-8 letter stay encoded; the link is not changed."""
+    from book_extensions.citation_style import displayed_url
+
+    assert displayed_url("https://y.example/w?c=%D0%93%D0%98%D0%9F") == "https://y.example/w?c=ГИП"
+    assert displayed_url("https://x.example/a%20b/50%25") == "https://x.example/a%20b/50%25"
+    assert displayed_url("https://x.example/%D0%93%20%ff") == "https://x.example/Г%20%ff"

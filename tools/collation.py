@@ -517,10 +517,10 @@ def pdf_words(pdf: Path) -> dict[str, list[Word]]:
     titles = {_squashed(PAGE_TITLES[name]): name for name in PDF_PROSE_PAGES}
     openings = {}
     for index, lines in enumerate(pages):
-        for _, _, words in lines[:3]:
-            big = _squashed(" ".join(w for w, h in words if h > 1.5 * body))
-            if big in titles and titles[big] not in openings:
-                openings[titles[big]] = index
+        # A chapter's title, in large type on one line or more of the page's first lines.
+        big = _squashed(" ".join(w for _, _, words in lines[:4] for w, h in words if h > 1.5 * body))
+        if big in titles and titles[big] not in openings:
+            openings[titles[big]] = index
     starts = sorted(i for i, lines in enumerate(pages)
                     if any(h > 1.5 * body for _, _, words in lines[:3] for _, h in words))
     found = {}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages that a build step needs and this machine lacks.
-#   tools/debian-packages.sh base    # Python with venv, make, git: for `make book` and `make test`
+#   tools/debian-packages.sh base    # Python with venv, make, git, and FreeSerif (TrueType), the
+#                                    # font of the charts' printed copies that the notebooks draw:
+#                                    # for `make book` and `make test`
 #   tools/debian-packages.sh pdf     # XeLaTeX and fonts for `make pdf`; PDF tools for its tests
 #   tools/debian-packages.sh epub    # epubcheck (it brings a Java runtime) for `make epub`
 #   tools/debian-packages.sh base pdf epub   # everything `make test` needs (.ci/run)
@@ -22,7 +24,7 @@ set -euo pipefail
 # Not needed: texlive-fonts-extra (500 MB; bbm.sty of sphinx-jupyterbook-latex, which this
 # book does not use) and texlive-lang-cyrillic (XeLaTeX takes Cyrillic from the fonts).
 declare -A GROUPS_=(
-  [base]="python3 python3-venv make git"
+  [base]="python3 python3-venv make git fonts-freefont-ttf"
   [pdf]="texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils qpdf"
   [epub]="epubcheck"
   [browser]="chromium fonts-dejavu-core"
