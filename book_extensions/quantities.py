@@ -144,8 +144,8 @@ def visit_quantity_html(self, node: quantity) -> None:
         self.visit_inline(node)
         return
     origin_id = f"{node['ids'][0]}-origin"
-    self.body.append(self.starttag(node, "span", "", tabindex="0", **{"aria-describedby": origin_id,
-                                                                       "data-origin": origin_id}))
+    self.body.append(self.starttag(node, "span", "", tabindex="0", **{
+        "aria-describedby": origin_id, "data-origin": origin_id, "data-quantity": node["name"]}))
 
 
 def depart_quantity_html(self, node: quantity) -> None:
