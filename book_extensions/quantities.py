@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from docutils import nodes
 from myst_nb.ext.glue.roles import PasteTextRole
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util import logging
 
 from .notes import NOTE_CLASS
@@ -28,6 +30,7 @@ from .notes import NOTE_CLASS
 logger = logging.getLogger(__name__)
 
 ENV_QUANTITIES = "book_quantities"  # docname -> [entry of every quantity on the page, in order]
+ENV_LIST_PAGES = "book_quantities_list_pages"  # the pages that hold the appendix's list
 COMPUTED, QUOTED = "computed", "quoted"
 
 
@@ -41,12 +44,24 @@ def _page(docname: str) -> str:
     return docname.rsplit("/", 1)[-1]
 
 
-def _record(env, node: quantity) -> None:
-    number = len(env.__dict__.setdefault(ENV_QUANTITIES, {}).setdefault(env.docname, []))
-    node["ids"] = [f"quantity-{number + 1}"]
-    env.__dict__[ENV_QUANTITIES][env.docname].append({
-        "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
-        "origin": node["origin"], "note": node.get("note")})
+class RecordQuantities(SphinxTransform):
+    """On reading a page: each number from data/ gets an anchor, and the page's list of them
+    (with the section each stands in) is kept for the appendix."""
+
+    default_priority = 710  # after the notes are collected (700)
+
+    def apply(self, **kwargs) -> None:
+        recorded = self.env.__dict__.setdefault(ENV_QUANTITIES, {})
+        recorded[self.env.docname] = []
+        for number, node in enumerate(self.document.findall(quantity), 1):
+            node["ids"] = [f"quantity-{number}"]
+            section = node.parent
+            while section is not None and not isinstance(section, nodes.section):
+                section = section.parent
+            title = section.next_node(nodes.title).astext() if section is not None else ""
+            recorded[self.env.docname].append({
+                "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
+                "section": title, "origin": node["origin"], "note": node.get("note")})
 
 
 def quoted_origin(row, short_source: str) -> list:
@@ -95,7 +110,6 @@ def quoted_role(name, rawtext, text, lineno, inliner, options=None, content=None
     note = int(row.note) if str(row.note) not in ("", "<NA>") else None
     node = quantity(rawtext, str(row.printed), classes=["quantity", "quantity-quoted"], kind=QUOTED,
                     name=key, origin=quoted_origin(row, short), note=note)
-    _record(env, node)
     return [node], []
 
 
@@ -130,7 +144,6 @@ class OriginPasteTextRole(PasteTextRole):
         node = quantity(old.rawsource, old.astext(), classes=[*old["classes"], "quantity", "quantity-computed"],
                         kind=COMPUTED, name=key, origin=origin)
         node.source, node.line = old.source, old.line
-        _record(env, node)
         return [node if n is old else n for n in result], messages
 
 
@@ -167,6 +180,102 @@ def depart_quantity_html(self, node: quantity) -> None:
     self.body.append("".join(parts))
 
 
+def visit_quantity_latex(self, node: quantity) -> None:
+    # A label at the number: the appendix gives its page (\pageref).
+    self.body.append(self.hypertarget(node["ids"][0], anchor=True))
+    self.visit_inline(node)
+
+
+def depart_quantity_latex(self, node: quantity) -> None:
+    self.depart_inline(node)
+
+
+# --- The appendix "Where the numbers come from" ---------------------------------------------------
+
+class origins_list(nodes.General, nodes.Element):
+    """Placeholder of the `numbers-origins` directive, filled when the page is resolved (every
+    page has been read by then)."""
+
+
+class NumbersOrigins(SphinxDirective):
+    """The list of every number from data/ on the thesis pages: page, section (the PDF adds the
+    page number), class and origin."""
+
+    def run(self):
+        self.env.__dict__.setdefault(ENV_LIST_PAGES, set()).add(self.env.docname)
+        return [origins_list()]
+
+
+def rewrite_origins_list(app, env, added, changed, removed) -> list[str]:
+    """The appendix lists the numbers of every page: it is written again when any page was read."""
+    return sorted(getattr(env, ENV_LIST_PAGES, set())) if added or changed or removed else []
+
+
+def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node]:
+    result: list[nodes.Node] = []
+    for text, target in origin:
+        if target is None:
+            result.append(nodes.Text(text))
+            continue
+        target_doc, anchor = target
+        target_doc = target_doc or page
+        uri = app.builder.get_relative_uri(docname, target_doc) + (f"#{anchor}" if anchor else "")
+        result.append(nodes.reference("", text, refuri=uri, internal=True))
+    return result
+
+
+def fill_origins_list(app, doctree, docname: str) -> None:
+    from .notes import thesis_docnames
+
+    lists = list(doctree.findall(origins_list))
+    if not lists:
+        return
+    recorded = getattr(app.env, ENV_QUANTITIES, {})
+    latex = app.builder.format == "latex"
+    table = nodes.table(classes=["numbers-origins"])
+    group = nodes.tgroup(cols=4)
+    table += group
+    for width in (10, 22, 10, 58):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += _row(["Number", "Where", "Class", "Origin"])
+    group += head
+    body = nodes.tbody()
+    group += body
+    for page in thesis_docnames(app):
+        title = app.env.titles[page].astext() if page in app.env.titles else page
+        for entry in recorded.get(page, []):
+            uri = app.builder.get_relative_uri(docname, page) + "#" + entry["id"]
+            number = nodes.reference("", entry["text"], refuri=uri, internal=True)
+            where: list[nodes.Node] = [
+                nodes.reference("", title, refuri=app.builder.get_relative_uri(docname, page), internal=True)]
+            if latex:  # the page, where the PDF has pages
+                where += [nodes.Text(", p. "), nodes.raw("", r"\pageref{\detokenize{%s:%s}}" % (
+                    page, entry["id"]), format="latex")]
+            elif entry["section"] and entry["section"] != title:
+                where.append(nodes.Text(f", {entry['section']}"))
+            body += _row([number, where, entry["kind"],
+                          _origin_nodes(entry["origin"], app, docname, page)])
+    for placeholder in lists:
+        placeholder.replace_self(table.deepcopy())
+
+
+def _row(cells) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        paragraph = nodes.paragraph()
+        if isinstance(cell, str):
+            paragraph += nodes.Text(cell)
+        elif isinstance(cell, list):
+            paragraph.extend(cell)
+        else:
+            paragraph += cell
+        entry += paragraph
+        row += entry
+    return row
+
+
 class CheckQuotedNotes(SphinxPostTransform):
     """A quoted quantity's note (data/quoted_quantities.csv, column 'note') is the first note
     after it in its paragraph: the table and the page agree on what backs the number."""
@@ -193,15 +302,24 @@ class CheckQuotedNotes(SphinxPostTransform):
 
 def purge(app, env, docname: str) -> None:
     getattr(env, ENV_QUANTITIES, {}).pop(docname, None)
+    getattr(env, ENV_LIST_PAGES, set()).discard(docname)
 
 
 def merge(app, env, docnames, other) -> None:
     mine = env.__dict__.setdefault(ENV_QUANTITIES, {})
     mine.update({d: q for d, q in getattr(other, ENV_QUANTITIES, {}).items() if d in docnames})
+    env.__dict__.setdefault(ENV_LIST_PAGES, set()).update(
+        d for d in getattr(other, ENV_LIST_PAGES, set()) if d in docnames)
 
 
 def setup(app) -> None:
-    app.add_node(quantity, html=(visit_quantity_html, depart_quantity_html))
+    app.add_node(quantity, html=(visit_quantity_html, depart_quantity_html),
+                 latex=(visit_quantity_latex, depart_quantity_latex))
+    app.add_node(origins_list)
+    app.add_directive("numbers-origins", NumbersOrigins)
+    app.add_transform(RecordQuantities)
+    app.connect("doctree-resolved", fill_origins_list)
+    app.connect("env-get-outdated", rewrite_origins_list)
     app.add_role("quoted", quoted_role)
     app.add_role_to_domain("glue", "text", OriginPasteTextRole(), override=True)
     app.add_post_transform(CheckQuotedNotes)
