@@ -53,8 +53,13 @@ class RecordQuantities(SphinxTransform):
     def apply(self, **kwargs) -> None:
         recorded = self.env.__dict__.setdefault(ENV_QUANTITIES, {})
         recorded[self.env.docname] = []
+        std = self.env.get_domain("std")
         for number, node in enumerate(self.document.findall(quantity), 1):
             node["ids"] = [f"quantity-{number}"]
+            if node["kind"] == QUOTED:  # a label the audit's links name: {ref}`… <q-ID>`
+                node["ids"].append(f"q-{node['name']}")
+                std.note_hyperlink_target(f"q-{node['name']}", self.env.docname, node["ids"][-1],
+                                          node.astext())
             section = node.parent
             while section is not None and not isinstance(section, nodes.section):
                 section = section.parent
