@@ -237,7 +237,7 @@ def fill_origins_list(app, doctree, docname: str) -> None:
         return
     recorded = getattr(app.env, ENV_QUANTITIES, {})
     latex = app.builder.format == "latex"
-    table = nodes.table(classes=["numbers-origins"])
+    table = nodes.table(classes=["numbers-origins", "longtable"])  # pages long in the PDF
     group = nodes.tgroup(cols=4)
     table += group
     for width in (10, 22, 10, 58):
