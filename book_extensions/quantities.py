@@ -19,6 +19,7 @@ a table row that names another note fails the build.
 from __future__ import annotations
 
 from docutils import nodes
+from sphinx import addnodes
 from myst_nb.ext.glue.roles import PasteTextRole
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -186,8 +187,8 @@ def depart_quantity_html(self, node: quantity) -> None:
 
 
 def visit_quantity_latex(self, node: quantity) -> None:
-    # A label at the number: the appendix gives its page (\pageref).
-    self.body.append(self.hypertarget(node["ids"][0], anchor=True))
+    # Labels at the number: the appendix gives its page (\pageref), the audit links to it.
+    self.body.append("".join(self.hypertarget(node_id, anchor=True) for node_id in node["ids"]))
     self.visit_inline(node)
 
 
@@ -217,9 +218,11 @@ def rewrite_origins_list(app, env, added, changed, removed) -> list[str]:
 
 
 def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node]:
+    """The origin's segments, its links as links (in the PDF, text: a note there is a footnote
+    without an anchor, on the page the appendix gives)."""
     result: list[nodes.Node] = []
     for text, target in origin:
-        if target is None:
+        if target is None or app.builder.format == "latex":
             result.append(nodes.Text(text))
             continue
         target_doc, anchor = target
@@ -261,8 +264,11 @@ def fill_origins_list(app, doctree, docname: str) -> None:
                 where.append(nodes.Text(f", {entry['section']}"))
             body += _row([number, where, entry["kind"],
                           _origin_nodes(entry["origin"], app, docname, page)])
+    # In the PDF, the columns share the line and wrap (10 %, 30 %, 10 %, 50 %).
+    ragged = r">{\raggedright\arraybackslash}"
+    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{10}}" for share in (1, 3, 1, 5)))
     for placeholder in lists:
-        placeholder.replace_self(table.deepcopy())
+        placeholder.replace_self([spec.deepcopy(), table.deepcopy()])
 
 
 def _row(cells) -> nodes.row:
