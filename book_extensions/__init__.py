@@ -7,6 +7,7 @@ _config.yml as the single extension `book_extensions`.
 * `notes`: the thesis's footnotes, one note each, numbered 1–177 as the author numbered them;
 * `backrefs`: notes and bibliography entries that link to each other (biblatex's `backref`);
 * `emendations`: a sign where the edition changed the author's words, linked to its entry;
+* `quantities`: every number from data/ carries its origin (quoted quantities, glued numbers);
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
 * `sources`: the data files and the `kzthesis` source in the web book, linked from the pages;
 * `reader`: reader features of the HTML book;
@@ -24,8 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "provenance", "sources", "reader",
-           "edition_citation", "reproduction", "latex", "epub")
+MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "quantities", "provenance",
+           "sources", "reader", "edition_citation", "reproduction", "latex", "epub")
 
 
 def setup(app):

@@ -560,6 +560,60 @@ def _pages_of_the_book(frame: pd.DataFrame) -> list[Problem]:
             for page, index in frame.groupby("page", sort=False).groups.items() if not is_page(page)]
 
 
+@check("quoted_quantities")
+def _quoted_values_hold(frame: pd.DataFrame) -> list[Problem]:
+    """A share lies within 0-100; a part is not larger than its whole (and has its unit); rows
+    that print one quantity give it one value; a source only with the note that cites it."""
+    from .quoted import bounds
+
+    path = frame.attrs["path"]
+    values = {str(r.id): bounds(str(r.printed)) for r in frame.itertuples()}
+    units = dict(zip(frame["id"].astype(str), frame["unit"].astype(str)))
+    problems = []
+    for i, row in frame.iterrows():
+        low, high = values[str(row.id)]
+        if row.unit == "percent" and not (0 <= low <= high <= 100):
+            problems.append(Problem(path, line_of(frame, i), "printed",
+                                    f"a share of {row.printed} percent: shares lie within 0-100"))
+        if pd.notna(row.whole) and str(row.whole) in values:
+            whole = str(row.whole)
+            part = high * (int(row.parts) if pd.notna(row.parts) else 1)
+            if units[whole] != row.unit:
+                problems.append(Problem(path, line_of(frame, i), "unit",
+                                        f"'{row.unit}', but its whole '{whole}' counts '{units[whole]}'"))
+            elif part > values[whole][1]:
+                problems.append(Problem(path, line_of(frame, i), "printed",
+                                        f"the part ({part:g}) is larger than its whole '{whole}' "
+                                        f"({values[whole][1]:g})"))
+        if pd.notna(row.source) and pd.isna(row.note):
+            problems.append(Problem(path, line_of(frame, i), "source",
+                                    "a source without the thesis's note that cites it (column "
+                                    "'note'): a quantity the thesis gives no note for has no source"))
+    for quantity, group in frame.dropna(subset=["quantity"]).groupby("quantity", sort=False):
+        first = group.index[0]
+        for i in group.index[1:]:
+            if values[str(frame.at[i, "id"])] != values[str(frame.at[first, "id"])]:
+                problems.append(Problem(
+                    path, line_of(frame, i), "printed",
+                    f"quantity '{quantity}' is {frame.at[i, 'printed']} here but "
+                    f"{frame.at[first, 'printed']} on line {line_of(frame, first)}: one quantity has one value"))
+    return problems
+
+
+@check("quoted_quantities")
+def _data_quantities_exist(frame: pd.DataFrame) -> list[Problem]:
+    """Every `data_quantity` names a value of the thesis's data."""
+    from . import audit
+
+    problems = []
+    for i, quantity in frame["data_quantity"].dropna().items():
+        try:
+            audit.evaluate(str(quantity))
+        except (DataError, TypeError, ValueError, KeyError) as error:
+            problems.append(Problem(frame.attrs["path"], line_of(frame, i), "data_quantity", str(error)))
+    return problems
+
+
 # Validation results of this process, per resource (cleared by `reset`).
 _frames: dict[str, pd.DataFrame] = {}          # typed frames of files whose steps 1-2 passed
 _structural: dict[str, list[Problem]] = {}     # problems of steps 1-2

@@ -8,7 +8,8 @@ Data is never markup. Every cell, column name, caption and title is escaped by `
 text from `data/` (or book/edition-notes.csv) shows exactly as written: `*`, `_`, backticks,
 `{role}`, `<tags>`, `$`, `|`, `[`, `#`… are characters, never MyST, HTML or a directive. The
 only markup that passes unescaped is a `Markup` string, which this module's own code builds:
-`doc_link` (a link to a page of the book, whose name is checked) and `code` (a code span that
+`doc_link` (a link to a page of the book, whose name is checked), `place_link` (to a quoted
+quantity's place) and `code` (a code span that
 holds its text literally). Nothing else makes one.
 
 The PDF: LaTeX sizes the columns. Each table is preceded by a `{tabularcolumns}` directive
@@ -103,6 +104,22 @@ def doc_link(page: str) -> Markup:
         raise ValueError(f"{page!r} is not a page of the book")
     title = PAGE_TITLES.get(page, page)
     return Markup(f"{{doc}}`{title} <{page}>`", title)
+
+
+def place_link(page: str, quantity_id: str, printed: str) -> Markup:
+    """A link to the place where a quoted quantity is printed: the row `quantity_id` of
+    data/quoted_quantities.csv (whose ids are checked: letters, digits and '-')."""
+    if not _PAGE_NAME.fullmatch(quantity_id) or not is_page(page):
+        raise ValueError(f"{page!r}, {quantity_id!r}: not a quoted quantity's place")
+    text = f"{PAGE_TITLES.get(page, page)}: {_one_line(printed)}"
+    if not re.fullmatch(r"[\w ,.:–]+", text):  # a page title and a validated printed value
+        raise ValueError(f"{text!r}: not a place's name")
+    return Markup(f"{{ref}}`{text} <q-{quantity_id}>`", text)
+
+
+def joined(links: list[Markup]) -> Markup:
+    """Several links of this module in one cell, separated by commas."""
+    return Markup(", ".join(links), ", ".join(link.text for link in links))
 
 
 # A web address in a note: a link (so that LaTeX can break it) when it holds only the characters

@@ -159,7 +159,8 @@ def text_of(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for hidden in soup(["script", "style"]) + soup.select("span.emendation"):
+    # A number's origin (book_extensions/quantities.py) shows only on demand, at the number.
+    for hidden in soup(["script", "style"]) + soup.select("span.emendation, span.quantity-origin"):
         hidden.decompose()
     for block in soup(list(BLOCKS)):  # words in two blocks are two words; inline text joins
         block.insert_before(" ")

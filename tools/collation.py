@@ -384,11 +384,12 @@ def explained_by_errata(difference: Difference, errata: list[dict]) -> dict | No
 
 
 def page_text(html: Path) -> str:
-    """Everything a reader of the page sees: its text and its notes."""
+    """Everything a reader of the page sees: its text and its notes (a number's origin shows
+    only at the number, on demand)."""
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article") or soup
     for element in article.select("a.headerlink, span.fn-bracket, a.footnote-reference, script, "
-                                  "span.emendation"):
+                                  "span.emendation, span.quantity-origin"):
         element.decompose()
     for block in article.find_all(["p", "td", "th", "li", "div", "aside", "dt", "dd"]):
         block.insert_after(" ")

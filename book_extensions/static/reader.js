@@ -65,3 +65,39 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+/* Numbers from data/ (book_extensions/quantities.py): hovering over, focusing or tapping one
+   shows its origin, which the page holds hidden after it and screen readers read as the
+   number's description. The box opens inside the paragraph, so that the keyboard reaches its
+   links; Escape closes it. */
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof tippy !== "function") {
+    return;
+  }
+  const shown = [];
+  for (const number of document.querySelectorAll(".quantity[data-origin]")) {
+    const origin = document.getElementById(number.dataset.origin);
+    if (!origin) {
+      continue;
+    }
+    shown.push(tippy(number, {
+      content: () => {
+        const box = document.createElement("div");
+        box.className = "quantity-origin-box";
+        box.append(...Array.from(origin.childNodes, (node) => node.cloneNode(true)));
+        return box;
+      },
+      trigger: "mouseenter focus click",
+      interactive: true,
+      appendTo: (reference) => reference.parentNode,
+      placement: "top",
+      maxWidth: 420,
+      aria: {content: null, expanded: false},
+    }));
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      shown.forEach((instance) => instance.hide());
+    }
+  });
+});

@@ -1,0 +1,338 @@
+"""Every number that comes from data/ shows its origin at the number.
+
+* ``{quoted}`id``` prints a quantity the thesis quotes from a source, as the row `id` of
+  data/quoted_quantities.csv prints it (so the value is typed once, in the table);
+* ``{glue:text}`` (myst-nb's role, wrapped here) prints a number computed from data/.
+
+Both make a `quantity` node that carries its origin in words: for a computed number the
+computation and its inputs, the data file and row, the notebook cell that shows it and what the
+author printed where that differs (`kzthesis.origins`); for a quoted one what it counts, where
+and when, and the thesis's note that backs it (or that the thesis gives none). In the web book
+the number is focusable and described by its origin (`aria-describedby`), which reader.js shows
+on hover, focus or tap; the other formats print the number alone and list the origins in the
+appendix "Where the numbers come from" (the `numbers-origins` directive).
+
+On writing a page, a quoted quantity's note must be the first note after it in its paragraph:
+a table row that names another note fails the build.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx import addnodes
+from myst_nb.ext.glue.roles import PasteTextRole
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util import logging
+
+from .notes import NOTE_CLASS
+
+logger = logging.getLogger(__name__)
+
+ENV_QUANTITIES = "book_quantities"  # docname -> [entry of every quantity on the page, in order]
+ENV_LIST_PAGES = "book_quantities_list_pages"  # the pages that hold the appendix's list
+COMPUTED, QUOTED = "computed", "quoted"
+
+
+class quantity(nodes.inline):
+    """A number from data/: ``kind`` (computed or quoted), ``name`` (glue key or table id),
+    ``origin`` (segments: (text, None) or (text, (docname, anchor)) for a link; docname ""
+    is this page)."""
+
+
+def _page(docname: str) -> str:
+    return docname.rsplit("/", 1)[-1]
+
+
+class RecordQuantities(SphinxTransform):
+    """On reading a page: each number from data/ gets an anchor, and the page's list of them
+    (with the section each stands in) is kept for the appendix."""
+
+    default_priority = 710  # after the notes are collected (700)
+
+    def apply(self, **kwargs) -> None:
+        recorded = self.env.__dict__.setdefault(ENV_QUANTITIES, {})
+        recorded[self.env.docname] = []
+        std = self.env.get_domain("std")
+        for number, node in enumerate(self.document.findall(quantity), 1):
+            node["ids"] = [f"quantity-{number}"]
+            if node["kind"] == QUOTED:  # a label the audit's links name: {ref}`… <q-ID>`
+                node["ids"].append(f"q-{node['name']}")
+                std.note_hyperlink_target(f"q-{node['name']}", self.env.docname, node["ids"][-1],
+                                          node.astext())
+            section = node.parent
+            while section is not None and not isinstance(section, nodes.section):
+                section = section.parent
+            title = section.next_node(nodes.title).astext() if section is not None else ""
+            recorded[self.env.docname].append({
+                "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
+                "section": title, "origin": node["origin"], "note": node.get("note")})
+
+
+def quoted_origin(row, short_source: str) -> list:
+    """The origin of a quoted quantity (a row of data/quoted_quantities.csv), as segments."""
+    unit = "%" if row.unit == "percent" else f" {row.unit}"
+    segments = [(f"Quoted: {row.counts} ({row['where']}, {row.when}): {row.printed}{unit}. ", None)]
+    if row.note is not None and str(row.note) not in ("", "<NA>"):
+        segments += [("Source: ", None), (f"note {int(row.note)}", ("", f"note-{int(row.note)}")),
+                     (f", {short_source}" if short_source else "", None),
+                     (" " if short_source.endswith("…") else ". ", None)]
+    else:
+        segments.append(("The thesis gives no note for this quantity. ", None))
+    segments.append((f"Data: data/quoted_quantities.csv, line {int(row.name_line)}; "
+                     f"copy-text line {int(row.line)}.", None))
+    return segments
+
+
+def quoted_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    from kzthesis import data, quoted
+
+    env = inliner.document.settings.env
+    table = quoted.table()
+    for path in (data.DESCRIPTOR, data.DATA_DIR / data.resource_descriptor(quoted.RESOURCE)["path"]):
+        env.note_dependency(data.relative(path))
+    key = text.strip()
+    if key not in table.index:
+        message = inliner.reporter.error(
+            f"{{quoted}}: no row '{key}' in data/quoted_quantities.csv (column 'id')", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    row = table.loc[key].copy()
+    row["name_line"] = data.line_of(table, list(table.index).index(key))
+    short = ""
+    if isinstance(row.source, str):
+        from .citation_style import short_form
+
+        domain = env.get_domain("cite")
+        entries = domain.bibdata.data.entries
+        unknown = [k for k in row.source.split() if k not in entries]
+        if unknown:
+            message = inliner.reporter.error(
+                f"{{quoted}}`{key}`: data/quoted_quantities.csv, column 'source': no entry "
+                f"{', '.join(unknown)} in references.bib", line=lineno)
+            return [inliner.problematic(rawtext, rawtext, message)], [message]
+        short = "; ".join("".join(n.astext() for n in short_form(entries[k]).render(domain.backend)).rstrip(".")
+                          for k in row.source.split())
+    note = int(row.note) if str(row.note) not in ("", "<NA>") else None
+    node = quantity(rawtext, str(row.printed), classes=["quantity", "quantity-quoted"], kind=QUOTED,
+                    name=key, origin=quoted_origin(row, short), note=note)
+    return [node], []
+
+
+def computed_origin(key: str, page: str) -> list | None:
+    from kzthesis import origins
+
+    origin = origins.computed(key)
+    if origin is None:
+        return None
+    where = origin.file + (f", line {origin.line}" if origin.line else "")
+    segments = [(f"Computed from the data: {origin.words}. Data: {where}. ", None),
+                ("The computation", (origin.notebook, origin.anchor)),
+                (" is shown in the notebook.", None)]
+    printed = origins.printed_instead(page, origin.quantity)
+    if printed is not None:
+        segments.append((f" The thesis printed {printed}.", None))
+    return segments
+
+
+class OriginPasteTextRole(PasteTextRole):
+    """myst-nb's ``{glue:text}``, whose number carries the origin of its computation."""
+
+    def run(self):
+        result, messages = super().run()
+        key = self.text.rsplit(":", 1)[0].split("::")[-1]
+        env = self.document.settings.env
+        pasted = [n for n in result if isinstance(n, nodes.inline) and "pasted-text" in n["classes"]]
+        origin = computed_origin(key, _page(env.docname)) if pasted else None
+        if origin is None:
+            return result, messages
+        old = pasted[0]
+        node = quantity(old.rawsource, old.astext(), classes=[*old["classes"], "quantity", "quantity-computed"],
+                        kind=COMPUTED, name=key, origin=origin)
+        node.source, node.line = old.source, old.line
+        return [node if n is old else n for n in result], messages
+
+
+def _builds_web_pages(translator) -> bool:
+    builder = translator.builder
+    return builder.format == "html" and not builder.name.startswith("epub")
+
+
+def visit_quantity_html(self, node: quantity) -> None:
+    if not _builds_web_pages(self):
+        self.visit_inline(node)
+        return
+    origin_id = f"{node['ids'][0]}-origin"
+    self.body.append(self.starttag(node, "span", "", tabindex="0", **{
+        "aria-describedby": origin_id, "data-origin": origin_id, "data-quantity": node["name"]}))
+
+
+def depart_quantity_html(self, node: quantity) -> None:
+    if not _builds_web_pages(self):
+        self.depart_inline(node)
+        return
+    self.body.append("</span>")
+    origin_id = f"{node['ids'][0]}-origin"
+    parts = [f'<span class="edition quantity-origin" id="{origin_id}" role="note">']
+    for text, target in node["origin"]:
+        if target is None:
+            parts.append(self.encode(text))
+            continue
+        docname, anchor = target
+        uri = self.builder.get_relative_uri(self.builder.current_docname, docname) if docname else ""
+        parts.append(f'<a href="{self.attval(uri + ("#" + anchor if anchor else ""))}">'
+                     f"{self.encode(text)}</a>")
+    parts.append("</span>")
+    self.body.append("".join(parts))
+
+
+def visit_quantity_latex(self, node: quantity) -> None:
+    # Labels at the number: the appendix gives its page (\pageref), the audit links to it.
+    self.body.append("".join(self.hypertarget(node_id, anchor=True) for node_id in node["ids"]))
+    self.visit_inline(node)
+
+
+def depart_quantity_latex(self, node: quantity) -> None:
+    self.depart_inline(node)
+
+
+# --- The appendix "Where the numbers come from" ---------------------------------------------------
+
+class origins_list(nodes.General, nodes.Element):
+    """Placeholder of the `numbers-origins` directive, filled when the page is resolved (every
+    page has been read by then)."""
+
+
+class NumbersOrigins(SphinxDirective):
+    """The list of every number from data/ on the thesis pages: page, section (the PDF adds the
+    page number), class and origin."""
+
+    def run(self):
+        self.env.__dict__.setdefault(ENV_LIST_PAGES, set()).add(self.env.docname)
+        return [origins_list()]
+
+
+def rewrite_origins_list(app, env, added, changed, removed) -> list[str]:
+    """The appendix lists the numbers of every page: it is written again when any page was read."""
+    return sorted(getattr(env, ENV_LIST_PAGES, set())) if added or changed or removed else []
+
+
+def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node]:
+    """The origin's segments, its links as links (in the PDF, text: a note there is a footnote
+    without an anchor, on the page the appendix gives)."""
+    result: list[nodes.Node] = []
+    for text, target in origin:
+        if target is None or app.builder.format == "latex":
+            result.append(nodes.Text(text))
+            continue
+        target_doc, anchor = target
+        target_doc = target_doc or page
+        uri = app.builder.get_relative_uri(docname, target_doc) + (f"#{anchor}" if anchor else "")
+        result.append(nodes.reference("", text, refuri=uri, internal=True))
+    return result
+
+
+def fill_origins_list(app, doctree, docname: str) -> None:
+    from .notes import thesis_docnames
+
+    lists = list(doctree.findall(origins_list))
+    if not lists:
+        return
+    recorded = getattr(app.env, ENV_QUANTITIES, {})
+    latex = app.builder.format == "latex"
+    table = nodes.table(classes=["numbers-origins", "longtable"])  # pages long in the PDF
+    group = nodes.tgroup(cols=4)
+    table += group
+    for width in (10, 22, 10, 58):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += _row(["Number", "Where", "Class", "Origin"])
+    group += head
+    body = nodes.tbody()
+    group += body
+    for page in thesis_docnames(app):
+        title = app.env.titles[page].astext() if page in app.env.titles else page
+        for entry in recorded.get(page, []):
+            uri = app.builder.get_relative_uri(docname, page) + "#" + entry["id"]
+            number = nodes.reference("", entry["text"], refuri=uri, internal=True)
+            where: list[nodes.Node] = [
+                nodes.reference("", title, refuri=app.builder.get_relative_uri(docname, page), internal=True)]
+            if latex:  # the page, where the PDF has pages
+                where += [nodes.Text(", p. "), nodes.raw("", r"\pageref{\detokenize{%s:%s}}" % (
+                    page, entry["id"]), format="latex")]
+            elif entry["section"] and entry["section"] != title:
+                where.append(nodes.Text(f", {entry['section']}"))
+            body += _row([number, where, entry["kind"],
+                          _origin_nodes(entry["origin"], app, docname, page)])
+    # In the PDF, the columns share the line and wrap (10 %, 30 %, 10 %, 50 %).
+    ragged = r">{\raggedright\arraybackslash}"
+    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{10}}" for share in (1, 3, 1, 5)))
+    for placeholder in lists:
+        placeholder.replace_self([spec.deepcopy(), table.deepcopy()])
+
+
+def _row(cells) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        paragraph = nodes.paragraph()
+        if isinstance(cell, str):
+            paragraph += nodes.Text(cell)
+        elif isinstance(cell, list):
+            paragraph.extend(cell)
+        else:
+            paragraph += cell
+        entry += paragraph
+        row += entry
+    return row
+
+
+class CheckQuotedNotes(SphinxPostTransform):
+    """A quoted quantity's note (data/quoted_quantities.csv, column 'note') is the first note
+    after it in its paragraph: the table and the page agree on what backs the number."""
+
+    default_priority = 6  # after NumberThesisNotes (5) gave the notes the thesis's numbers
+
+    def run(self, **kwargs) -> None:
+        for node in self.document.findall(quantity):
+            if node["kind"] != QUOTED or node.get("note") is None:
+                continue
+            block = node.parent
+            while block is not None and not isinstance(block, (nodes.paragraph, nodes.Structural)):
+                block = block.parent
+            marks = [n for n in block.findall(lambda n: isinstance(n, (quantity, nodes.footnote_reference)))
+                     if n is node or NOTE_CLASS in n.get("classes", [])]
+            following = next((n for n in marks[marks.index(node) + 1:]
+                              if isinstance(n, nodes.footnote_reference)), None)
+            shown = following.astext() if following is not None else None
+            if shown != str(node["note"]):
+                logger.warning("data/quoted_quantities.csv: row '%s' names note %s, but the first note "
+                               "after the number in its paragraph is %s", node["name"], node["note"],
+                               shown or "none", location=node, type="quantities", subtype="note")
+
+
+def purge(app, env, docname: str) -> None:
+    getattr(env, ENV_QUANTITIES, {}).pop(docname, None)
+    getattr(env, ENV_LIST_PAGES, set()).discard(docname)
+
+
+def merge(app, env, docnames, other) -> None:
+    mine = env.__dict__.setdefault(ENV_QUANTITIES, {})
+    mine.update({d: q for d, q in getattr(other, ENV_QUANTITIES, {}).items() if d in docnames})
+    env.__dict__.setdefault(ENV_LIST_PAGES, set()).update(
+        d for d in getattr(other, ENV_LIST_PAGES, set()) if d in docnames)
+
+
+def setup(app) -> None:
+    app.add_node(quantity, html=(visit_quantity_html, depart_quantity_html),
+                 latex=(visit_quantity_latex, depart_quantity_latex))
+    app.add_node(origins_list)
+    app.add_directive("numbers-origins", NumbersOrigins)
+    app.add_transform(RecordQuantities)
+    app.connect("doctree-resolved", fill_origins_list)
+    app.connect("env-get-outdated", rewrite_origins_list)
+    app.add_role("quoted", quoted_role)
+    app.add_role_to_domain("glue", "text", OriginPasteTextRole(), override=True)
+    app.add_post_transform(CheckQuotedNotes)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
