@@ -65,9 +65,28 @@ class RecordQuantities(SphinxTransform):
             while section is not None and not isinstance(section, nodes.section):
                 section = section.parent
             title = section.next_node(nodes.title).astext() if section is not None else ""
+            # A number in an `only` block is in the editions whose builder meets its condition.
+            only = next((a["expr"] for a in _ancestors(node) if isinstance(a, addnodes.only)), None)
             recorded[self.env.docname].append({
                 "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
-                "section": title, "origin": node["origin"], "note": node.get("note")})
+                "section": title, "origin": node["origin"], "note": node.get("note"), "only": only})
+
+
+def _ancestors(node: nodes.Node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def _links_to(app, page: str) -> bool:
+    """Whether this edition can link to `page`: not the PDF (its notes have no anchors), and
+    the EPUB only to the pages it holds."""
+    from .epub import is_epub, kept_docnames
+
+    if app.builder.format == "latex":
+        return False
+    return page in kept_docnames(app) if is_epub(app) else True
 
 
 def quoted_origin(row, short_source: str) -> list:
@@ -222,11 +241,11 @@ def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node
     without an anchor, on the page the appendix gives)."""
     result: list[nodes.Node] = []
     for text, target in origin:
-        if target is None or app.builder.format == "latex":
+        target_doc, anchor = target if target is not None else (None, None)
+        target_doc = target_doc or page
+        if target is None or not _links_to(app, target_doc):
             result.append(nodes.Text(text))
             continue
-        target_doc, anchor = target
-        target_doc = target_doc or page
         uri = app.builder.get_relative_uri(docname, target_doc) + (f"#{anchor}" if anchor else "")
         result.append(nodes.reference("", text, refuri=uri, internal=True))
     return result
@@ -253,6 +272,8 @@ def fill_origins_list(app, doctree, docname: str) -> None:
     for page in thesis_docnames(app):
         title = app.env.titles[page].astext() if page in app.env.titles else page
         for entry in recorded.get(page, []):
+            if entry.get("only") and not app.builder.tags.eval_condition(entry["only"]):
+                continue  # not in this edition: the page shows the other block
             uri = app.builder.get_relative_uri(docname, page) + "#" + entry["id"]
             number = nodes.reference("", entry["text"], refuri=uri, internal=True)
             where: list[nodes.Node] = [

@@ -398,8 +398,9 @@ def errata_table(comparisons: pd.DataFrame) -> Markdown:
 
 
 def for_each_edition(web: str, printed: str) -> str:
-    """MyST that shows `web` in the web editions (HTML, EPUB) and `printed` in the PDF."""
-    return (f"::::{{only}} html\n{web}\n::::\n\n::::{{only}} latex\n{printed}\n::::\n")
+    """MyST that shows `web` in the web book and `printed` in the reader's editions (PDF, EPUB)."""
+    return (f"::::{{only}} html and not epub\n{web}\n::::\n\n"
+            f"::::{{only}} latex or epub\n{printed}\n::::\n")
 
 
 def _sign_link(emendation_id: str | None) -> Markup | str:
