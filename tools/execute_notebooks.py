@@ -28,6 +28,7 @@ import nbformat
 import yaml
 
 from book_extensions import ROOT, records
+from tools import kernel_server
 
 REPORT = ROOT / "_build" / "execution-report.json"  # a log for people and tests; never read back
 TIMEOUT_SECONDS = 300
@@ -128,12 +129,15 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     path = Path(path_text)
     nb = records.read_notebook(path)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    # A kernel forked from the build's kernel server when one runs (see tools/kernel_server.py).
+    manager = kernel_server.forked_kernel_manager_class()
     # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
     # every start would drown the build's own messages.
     try:
         result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
                                      allow_errors=False, meta_override=True,
-                                     extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                     extra_arguments=list(kernel_server.KERNEL_ARGUMENTS),
+                                     **({"kernel_manager_class": manager} if manager else {}))
     except Exception as error:  # noqa: BLE001 - the kernel died or could not start
         rel = path.relative_to(ROOT).as_posix()
         raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
@@ -224,6 +228,7 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     started = time.perf_counter()
     if todo:
         validate_data()
+        server = kernel_server.KernelServer.start()
         pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1),
                                    initializer=_leave_signals_to_the_build)
         try:
@@ -245,6 +250,8 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
             stop_children()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+        finally:
+            server.stop()
         pool.shutdown()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({
