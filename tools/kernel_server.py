@@ -1,5 +1,5 @@
 """Notebook kernels forked from a process that has already imported the libraries the notebooks
-use (IPython, ipykernel, NumPy, pandas, Matplotlib, seaborn, myst-nb's glue).
+use (IPython, ipykernel, NumPy, pandas, Matplotlib, seaborn, myst-nb's glue, inflect, frictionless).
 
 A kernel started the stock way (`python -m ipykernel_launcher`) spends seconds of CPU importing
 these before the notebook's first line runs; a forked one starts with them in memory. Every
@@ -31,8 +31,9 @@ from pathlib import Path
 
 SOCKET_VARIABLE = "KZTHESIS_KERNEL_SERVER"
 # Third-party modules only: the package under test is never preloaded (see above).
+# inflect alone costs about a second of CPU (typeguard instruments it at import).
 PRELOAD = ("IPython", "ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn",
-           "myst_nb")
+           "myst_nb", "inflect", "frictionless")
 # What `python -m ipykernel_launcher` sets before the notebook's code runs.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
