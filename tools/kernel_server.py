@@ -175,7 +175,10 @@ def launch(socket_path: str, connection_file: str) -> int:
         signal.signal(number, forward)
     request = {"env": dict(os.environ), "cwd": os.getcwd(), "connection_file": connection_file}
     socket.send_fds(connection, [json.dumps(request).encode()], [0, 1, 2])
-    while connection.recv(4096):  # the kernel sends nothing; end of stream: it has exited
+    try:
+        while connection.recv(4096):  # the kernel sends nothing; end of stream: it has exited
+            pass
+    except ConnectionResetError:  # it exited before reading a signal passed on
         pass
     return 0
 
