@@ -86,8 +86,7 @@ def save(root, old: str, new: str) -> None:
 
 def shows(page, sentence: str) -> None:
     """Wait until the open page (reloaded by the preview, not by the test) shows `sentence`."""
-    page.wait_for_function("text => document.body.innerText.includes(text)", arg=sentence,
-                           timeout=REBUILD_MILLISECONDS)
+    page.get_by_text(sentence).first.wait_for(timeout=REBUILD_MILLISECONDS)
 
 
 def test_a_saved_chapter_reloads_the_open_page(preview, page, project_copy):
