@@ -109,7 +109,7 @@ def test_a_broken_directive_is_shown_in_the_page_and_the_next_save_recovers(prev
     error.wait_for(timeout=REBUILD_MILLISECONDS)
     message = error.inner_text()
     assert f"book/chapter1.md:{line}" in message, message
-    assert 'Unknown directive type "nosuchdirective"' in message, message
+    assert "Unknown directive type: 'nosuchdirective'" in message, message
     assert preview.process.poll() is None, "the server stopped after a failed build"
     # The terminal says it too.
     preview.wait_for(r"preview: the build failed")
