@@ -97,6 +97,8 @@ def serve(listener_fd: int) -> None:
     """Import, then fork a kernel for each launcher that connects, until the build ends."""
     import importlib
 
+    # Ctrl-C reaches the whole process group: the build ends this server itself (stop()).
+    signal.signal(signal.SIGINT, lambda *_: None)
     if sys.path and sys.path[0] in ("", str(Path(__file__).parent)):
         del sys.path[0]  # the script's folder, as ipykernel_launcher removes its own
     for name in PRELOAD:
