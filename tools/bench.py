@@ -247,7 +247,9 @@ def grow(root: Path, factor: int) -> int:
             chapters = []
             for chapter in part["chapters"]:
                 source = root / f"{chapter['file']}.md"
-                name = f"{chapter['file']}-copy{copy}"
+                # In book/, even a notebook's copy: the provenance line under a figure names the
+                # one notebook of notebooks/ that draws it.
+                name = f"book/{chapter['file'].replace('/', '-')}-copy{copy}"
                 text = source.read_text(encoding="utf-8")
                 for found in DEFINED_NAME.finditer(source.read_text(encoding="utf-8")):
                     label = found.group("label") or found.group("name")
