@@ -212,9 +212,14 @@ def stop_children() -> None:
         child.kill()
 
 
+def use_this_checkout() -> None:
+    """Kernels import the package of *this* checkout, even if another one is installed."""
+    if str(ROOT) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
-    # Kernels import the package of *this* checkout, even if another one is installed.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    use_this_checkout()
     paths = [p for p in (paths or toc_files()) if p.suffix == ".md"
              and records.is_notebook(p.read_text(encoding="utf-8"))]
     from jupyter_cache import get_cache
@@ -227,10 +232,24 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     failures: list[str] = []
     started = time.perf_counter()
     if todo:
-        validate_data()
-        server = kernel_server.KernelServer.start()
-        pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1),
-                                   initializer=_leave_signals_to_the_build)
+        workers = jobs or min(len(todo), os.cpu_count() or 1)
+        # Forked kernels pay off when notebooks wait for a worker: with no more notebooks than
+        # workers, stock kernels import in parallel, sooner than one server can. A server that
+        # is already running (make preview keeps one) serves every build.
+        server = own_server = None
+        if kernel_server.KernelServer.current is not None:
+            server = kernel_server.KernelServer.current
+        elif len(todo) > workers:
+            server = own_server = kernel_server.KernelServer.start()  # imports while data are validated
+        try:
+            validate_data()
+            if server is not None:
+                server.wait_ready()
+        except BaseException:
+            if own_server is not None:
+                own_server.stop()
+            raise
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_signals_to_the_build)
         try:
             futures = {pool.submit(execute, str(p)): (p, reason) for p, reason in todo}
             for future, (path, reason) in futures.items():
@@ -251,7 +270,8 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
-            server.stop()
+            if own_server is not None:
+                own_server.stop()
         pool.shutdown()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({

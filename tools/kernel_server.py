@@ -8,7 +8,7 @@ only inheritance is modules already imported, never `kzthesis` (the package is i
 notebook itself, so `kzthesis.execution_record()` still lists exactly the modules it used).
 
     server = KernelServer.start()           # in the build, before the notebooks are executed
-    os.environ[SOCKET_VARIABLE]             # set: ForkedKernelManager reaches the server
+    server.wait_ready()                     # then SOCKET_VARIABLE leads nbclient's kernels to it
     server.stop()
 
 The kernel that jupyter_client starts is this file run as a small launcher
@@ -37,14 +37,19 @@ PRELOAD = ("IPython", "ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pypl
 # What `python -m ipykernel_launcher` sets before the notebook's code runs.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+READY = "ready"  # what the server prints once it has imported
 
 
 class KernelServer:
-    """The forking process, started by the build and ended with it."""
+    """The forking process, started by the build (or by make preview, for the whole session)."""
+
+    # The server of this process, if one runs: every build uses it.
+    current: "KernelServer | None" = None
 
     def __init__(self, process: subprocess.Popen, folder: Path):
         self.process = process
         self.folder = folder
+        self.ready = False
 
     @classmethod
     def start(cls) -> "KernelServer":
@@ -58,19 +63,30 @@ class KernelServer:
         env = dict(os.environ, MPLBACKEND=os.environ.get("MPLBACKEND", INLINE_BACKEND))
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(listener.fileno())],
                                    pass_fds=[listener.fileno()], env=env, cwd=folder,
-                                   stdin=subprocess.DEVNULL)
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         listener.close()
         os.environ[SOCKET_VARIABLE] = str(path)
-        return cls(process, folder)
+        cls.current = cls(process, folder)
+        return cls.current
+
+    def wait_ready(self) -> None:
+        """Until the server has imported: a kernel asked for sooner would wait, and a busy
+        machine could make that longer than nbclient waits for a kernel to answer."""
+        if not self.ready:
+            if self.process.stdout.readline().strip() != READY:
+                raise RuntimeError("the notebook kernel server did not start (see the messages above)")
+            self.ready = True
 
     def stop(self) -> None:
         os.environ.pop(SOCKET_VARIABLE, None)
+        KernelServer.current = None
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.process.stdout.close()
         for item in self.folder.iterdir():
             item.unlink()
         self.folder.rmdir()
@@ -103,6 +119,7 @@ def serve(listener_fd: int) -> None:
         del sys.path[0]  # the script's folder, as ipykernel_launcher removes its own
     for name in PRELOAD:
         importlib.import_module(name)
+    print(READY, flush=True)
     listener = socket.socket(fileno=listener_fd)
     parent = os.getppid()
     selector = selectors.DefaultSelector()

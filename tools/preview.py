@@ -5,7 +5,8 @@ Serves `_build/html` on localhost, rebuilds the book whenever a source is saved 
 reloads the page open in the browser. Each rebuild is the build of `make book`
 (tools/build.py), run in this long-lived process so that it pays no interpreter start and no
 imports: a prose edit re-reads one page; a data edit re-executes only the notebooks that read the
-file. A failed build is shown in the terminal and over the open page (the messages name file
+file, in kernels forked from a server started with the preview (tools/kernel_server.py). A
+failed build is shown in the terminal and over the open page (the messages name file
 and line); the server keeps running and the next good save reloads the page.
 
     python -m tools.preview [--port 8000] [--no-browser]
@@ -30,7 +31,7 @@ import webbrowser
 from pathlib import Path
 
 from tools import build as book_build
-from tools import execute_notebooks
+from tools import execute_notebooks, kernel_server
 
 ROOT = book_build.ROOT
 HTML_DIR = book_build.HTML_DIR
@@ -275,9 +276,13 @@ def main(argv: list[str] | None = None) -> int:
             webbrowser.open(url)
 
     signal.signal(signal.SIGTERM, book_build._terminate)
+    # Kernels ready to fork for the whole session: a data edit starts its notebooks at once.
+    execute_notebooks.use_this_checkout()
+    kernels = kernel_server.KernelServer.start()
     try:
         watch_and_build(state, open_browser_once)
     except KeyboardInterrupt:
+        kernels.stop()
         execute_notebooks.stop_children()
         print("\npreview: stopped", flush=True)
     finally:
