@@ -202,7 +202,7 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool, with_
 
     if with_preview:
         shown, stock = preview_and_stock(project, runs)
-        record("prose edit saved → page shows it (make preview)", shown, None,
+        record("prose edit saved until the page shows it (make preview)", shown, None,
                "Chromium; the page reloaded by the preview")
         record("prose edit: stock jupyter-book build", stock, None,
                "the same edits; the build alone, its reader then reloads by hand")
@@ -387,9 +387,9 @@ def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None, grow
               f"{1.5 * floor + cold['notebook_seconds']:.1f} s",
               f"- cold build ≤ 3 × floor: {cold['ratio_to_floor']:.2f} × floor",
               f"- no-change rebuild ≤ 1.5 s: {rows['no-change rebuild']['median_seconds']:.1f} s"]
-    preview = rows.get("prose edit saved → page shows it (make preview)")
+    preview = rows.get("prose edit saved until the page shows it (make preview)")
     if preview:
-        lines.append(f"- prose edit saved → page shows it ≤ 1.5 s (median): {preview['median_seconds']:.1f} s "
+        lines.append(f"- prose edit saved until the page shows it ≤ 1.5 s (median): {preview['median_seconds']:.1f} s "
                      f"with make preview; stock jupyter-book build on the same edit: "
                      f"{rows['prose edit: stock jupyter-book build']['median_seconds']:.1f} s before a manual reload")
     if growth:
