@@ -11,10 +11,13 @@ NPM_DIR := _build/npm
 NPM_INSTALLED := $(NPM_DIR)/.installed
 
 
-.PHONY: book pdf epub test check check-refs format-refs clean lock lab bench verify diff-results dist
+.PHONY: book pdf epub preview test check check-refs format-refs clean lock lab bench verify diff-results dist
 
 book: $(INSTALLED)  ## Build the HTML book into _build/html
 	$(PY) -m tools.build html
+
+preview: $(INSTALLED)  ## Serve the book on localhost; every save rebuilds it and reloads the page
+	$(PY) -m tools.preview
 
 pdf: $(INSTALLED)  ## Build the PDF through XeLaTeX into _build/latex/thesis.pdf
 	tools/debian-packages.sh pdf

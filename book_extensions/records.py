@@ -9,6 +9,8 @@ of the one staleness rule: the notebook is executed again when one of those file
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +66,21 @@ def is_notebook(text: str) -> bool:
 
 
 def read_notebook(path: Path, text: str | None = None):
-    """The page as myst-nb reads it (code cells and metadata decide the cache entry)."""
+    """The page as myst-nb reads it (code cells and metadata decide the cache entry): a copy of
+    its own, which the caller may change."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    return copy.deepcopy(_parsed_notebook(path, text))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_notebook(path: Path, text: str):
+    """Parsed once per text in a process that builds again and again (make preview), where
+    every build checks every notebook's cache entry."""
     from myst_nb.core.read import read_myst_markdown_notebook
     from myst_parser.config.main import MdParserConfig
 
     from myst_nb.core.read import MystMetadataParsingError
 
-    text = path.read_text(encoding="utf-8") if text is None else text
     try:
         return read_myst_markdown_notebook(text, MdParserConfig(), add_source_map=True, path=path)
     except MystMetadataParsingError as error:

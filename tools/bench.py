@@ -6,7 +6,12 @@ run (Sphinx alone, notebook execution off), because this machine is shared and n
 ratios, not seconds. It also counts the notebooks each scenario executed and checks that a data
 edit really changed the figure and the glued number (no stale output).
 
-    python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests] [--baseline REV]
+    python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests] [--skip-preview] [--growth 4 10]
+                          [--baseline REV]
+
+With Chromium present it also times `make preview`: a prose edit saved until the open page shows
+it, next to stock `jupyter-book build` on the same edits. `--growth` builds synthetic books that
+many times the size (cold, no change, one page edited), to show how the costs grow.
 
 `--baseline REV` also measures that git revision of the project (e.g. the commit before a change)
 in the same run, before the current tree, each against its own floor: compare the ratios.
@@ -21,12 +26,14 @@ import argparse
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +47,9 @@ PROSE_OLD = "The chapter contains three subparagraphs"
 DATA_FILE = "data/chronology_counts.csv"
 DATA_OLD, DATA_NEW = ",detained,4404,", ",detained,4504,"
 STYLE_FILE = "_static/reader.css"
+# Debian's Chromium, headless, as the browser tests run it (tests/test_browser.py).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
 class Project:
@@ -113,7 +123,30 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool) -> dict:
+def measure_growth(workdir: Path, factors: list[int], runs: int) -> dict:
+    """Cold, no-change and one-page-edit builds of synthetic books `factor` times the size (the
+    thesis and the notebooks copied under new names): does the incremental cost stay flat?"""
+    rows = {}
+    for factor in factors:
+        project = Project(workdir / f"grown-{factor}" / "project", f"{factor}× book")
+        shutil.copytree(ROOT, project.root, ignore=IGNORE)
+        pages = grow(project.root, factor)
+        cold, no_change, edit = [], [], []
+        for i in range(runs):
+            project.clean()
+            cold.append(project.build())
+            no_change.append(project.build())
+            project.edit(PROSE_PAGE, PROSE_OLD if i == 0 else f"{PROSE_OLD} ({i})", f"{PROSE_OLD} ({i + 1})")
+            edit.append(project.build())
+        rows[f"{factor}× book"] = {"factor": factor, "pages": pages, "cold": median(cold),
+                                   "no_change": median(no_change), "one_page_edit": median(edit)}
+        print(f"  {factor}× book ({pages} pages): cold {median(cold):.1f} s, no-change {median(no_change):.1f} s, "
+              f"one page edited {median(edit):.1f} s", flush=True)
+        shutil.rmtree(project.root.parent, ignore_errors=True)
+    return rows
+
+
+def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool, with_preview: bool) -> dict:
     rows: dict[str, dict] = {}
 
     def record(name: str, times: list[float], executed: int | None, note: str = "") -> None:
@@ -167,6 +200,13 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool) -> di
     record("the book's style sheet edited", style, project.executed(),
            "new style sheet in the book: " + ("yes" if style_fresh else "NO (stale output)"))
 
+    if with_preview:
+        shown, stock = preview_and_stock(project, runs)
+        record("prose edit saved until the page shows it (make preview)", shown, None,
+               "Chromium; the page reloaded by the preview")
+        record("prose edit: stock jupyter-book build", stock, None,
+               "the same edits; the build alone, its reader then reloads by hand")
+
     if with_pdf:
         pdf = []
         for _ in range(runs):
@@ -184,6 +224,102 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool) -> di
     for row in rows.values():
         row["ratio_to_floor"] = row["median_seconds"] / floor
     return rows
+
+
+# The parts of the table of contents that a synthetic larger book repeats under new names.
+GROWN_PARTS = ("The thesis", "Data and methods")
+# What a page defines for cross-references: `(label)=` targets and `name:` options (directives,
+# figures of code cells). A copy renames them, else the book would define each twice.
+DEFINED_NAME = re.compile(r"^\((?P<label>[^)\s]+)\)=|^:\s*name:\s*(?P<name>\S+)\s*$", re.M)
+
+
+def grow(root: Path, factor: int) -> int:
+    """Make the project at `root` a book `factor` times the size of its thesis and notebooks:
+    copies of the chapters and notebooks under new names, in new parts of the table of contents
+    (their labels renamed). Returns the number of pages."""
+    import yaml
+
+    toc_path = root / "_toc.yml"
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    originals = [part for part in toc["parts"] if part["caption"] in GROWN_PARTS]
+    for copy in range(2, factor + 1):
+        for part in originals:
+            chapters = []
+            for chapter in part["chapters"]:
+                source = root / f"{chapter['file']}.md"
+                # In book/, even a notebook's copy: the provenance line under a figure names the
+                # one notebook of notebooks/ that draws it.
+                name = f"book/{chapter['file'].replace('/', '-')}-copy{copy}"
+                text = source.read_text(encoding="utf-8")
+                for found in DEFINED_NAME.finditer(source.read_text(encoding="utf-8")):
+                    label = found.group("label") or found.group("name")
+                    text = re.sub(rf"(?<![\w-]){re.escape(label)}(?![\w-])", f"{label}-copy{copy}", text)
+                (root / f"{name}.md").write_text(text, encoding="utf-8")
+                chapters.append({"file": name})
+            toc["parts"].append({"caption": f"{part['caption']} (copy {copy})", "chapters": chapters})
+    toc_path.write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return sum(len(part["chapters"]) for part in toc["parts"]) + 1
+
+
+class PreviewProcess:
+    """`python -m tools.preview` in the project, its output followed line by line."""
+
+    def __init__(self, project: Project):
+        env = dict(project.env, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen([sys.executable, "-m", "tools.preview", "--port", "0", "--no-browser"],
+                                        cwd=project.root, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout],
+                         daemon=True).start()
+        self.url = self.wait_for(r"serving (http://\S+)").group(1)
+        self.wait_for(r"preview: built in")
+
+    def wait_for(self, pattern: str) -> re.Match:
+        while True:
+            try:
+                found = re.search(pattern, self.lines.get(timeout=900))
+            except queue.Empty:
+                raise SystemExit(f"bench: the preview never printed /{pattern}/") from None
+            if found:
+                return found
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from saving a prose edit to the open page showing the new words, with `make
+    preview` and Chromium; then, on the same edits, stock `jupyter-book build` alone."""
+    from playwright.sync_api import sync_playwright
+
+    shown, stock = [], []
+    preview = PreviewProcess(project)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(preview.url + PROSE_PAGE.replace(".md", ".html"))
+            for i in range(runs):
+                old, new = PROSE_OLD, f"{PROSE_OLD} (preview {i + 1})"
+                started = time.perf_counter()
+                project.edit(PROSE_PAGE, old if i == 0 else f"{PROSE_OLD} (preview {i})", new)
+                page.get_by_text(new).first.wait_for(timeout=900_000)
+                shown.append(time.perf_counter() - started)
+                preview.wait_for(r"preview: built in")  # the build has ended, not only the page
+            browser.close()
+    finally:
+        preview.stop()
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    # Not timed: stock jupyter-book passes another configuration (an absolute external_toc_path),
+    # so its first build after ours reads every page again.
+    project.run(jupyter_book, "build", ".", "--builder", "html", check=False)
+    for i in range(runs):
+        project.edit(PROSE_PAGE, f"{PROSE_OLD} (preview {runs + i})" if i else f"{PROSE_OLD} (preview {runs})",
+                     f"{PROSE_OLD} (preview {runs + i + 1})")
+        stock.append(project.run(jupyter_book, "build", ".", "--builder", "html", check=False))
+    return shown, stock
 
 
 def stale_check(project: Project, new_line: str) -> bool:
@@ -211,7 +347,20 @@ def machine() -> dict:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None) -> str:
+def growth_table(rows: dict, growth: dict) -> list[str]:
+    """The book as it is (1×) and the synthetic larger ones, side by side."""
+    one = {"factor": 1, "pages": None, "cold": rows["cold HTML build"]["median_seconds"],
+           "no_change": rows["no-change rebuild"]["median_seconds"],
+           "one_page_edit": rows["one chapter's prose edited"]["median_seconds"]}
+    lines = ["", "Growth (the thesis and the notebooks copied under new names; one run each):", "",
+             "| book | pages | cold (s) | no-change (s) | one page edited (s) |", "|---|---:|---:|---:|---:|"]
+    for name, row in [("1× (this book)", one), *growth.items()]:
+        pages = "" if row["pages"] is None else str(row["pages"])
+        lines.append(f"| {name} | {pages} | {row['cold']:.1f} | {row['no_change']:.1f} | {row['one_page_edit']:.1f} |")
+    return lines
+
+
+def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None, growth: dict | None = None) -> str:
     cold = rows["cold HTML build"]
     lines = [f"Measured on {info['date']}: {info['cpus']} CPUs, {info['memory']}, {info['system']}, "
              f"Python {info['python']} (load average at start: {info['load_average_at_start']:.1f}).", ""]
@@ -238,7 +387,16 @@ def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None) -> s
               f"{rows['one value in data/ edited']['executed']} executed; no stale output: "
               f"{'yes' if rows['one value in data/ edited']['fresh'] else 'NO'}",
               f"- cold build ≤ 1.5 × floor + notebooks' own execution time: {cold['median_seconds']:.1f} s ≤ "
-              f"{1.5 * floor + cold['notebook_seconds']:.1f} s"]
+              f"{1.5 * floor + cold['notebook_seconds']:.1f} s",
+              f"- cold build ≤ 3 × floor: {cold['ratio_to_floor']:.2f} × floor",
+              f"- no-change rebuild ≤ 1.5 s: {rows['no-change rebuild']['median_seconds']:.1f} s"]
+    preview = rows.get("prose edit saved until the page shows it (make preview)")
+    if preview:
+        lines.append(f"- prose edit saved until the page shows it ≤ 1.5 s (median): {preview['median_seconds']:.1f} s "
+                     f"with make preview; stock jupyter-book build on the same edit: "
+                     f"{rows['prose edit: stock jupyter-book build']['median_seconds']:.1f} s before a manual reload")
+    if growth:
+        lines += growth_table(rows, growth)
     return "\n".join(lines) + "\n"
 
 
@@ -247,26 +405,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-pdf", action="store_true")
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--growth", type=int, nargs="*", default=[4, 10], metavar="FACTOR",
+                        help="sizes of the synthetic larger books (none: no growth measurement)")
+    parser.add_argument("--skip-preview", action="store_true", help="no preview and stock "
+                        "jupyter-book timing (they need Chromium: tools/debian-packages.sh browser)")
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, in the same run")
     args = parser.parse_args(argv)
     info = machine()
     with_pdf = not args.skip_pdf and shutil.which("xelatex") is not None
+    with_preview = not args.skip_preview and CHROMIUM.exists()
     workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
     try:
         before = None
         if args.baseline:
             old = Project.of_revision(args.baseline, workdir / "baseline")
-            before = (old.name, measure(old, args.runs, with_pdf, not args.skip_tests))
+            before = (old.name, measure(old, args.runs, with_pdf, not args.skip_tests, False))
         project = Project(workdir / "current" / "project")
         shutil.copytree(ROOT, project.root, ignore=IGNORE)
-        rows = measure(project, args.runs, with_pdf, not args.skip_tests)
+        rows = measure(project, args.runs, with_pdf, not args.skip_tests, with_preview)
+        growth = measure_growth(workdir, args.growth, 1)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    text = table(rows, info, before)
+    text = table(rows, info, before, growth)
     print()
     print(text)
     OUT.mkdir(exist_ok=True)
-    (OUT / "latest.json").write_text(json.dumps({"machine": info, "results": rows,
+    (OUT / "latest.json").write_text(json.dumps({"machine": info, "results": rows, "growth": growth,
                                                  "baseline": dict([before]) if before else None},
                                                 indent=1) + "\n")
     (OUT / "latest.md").write_text(text)

@@ -26,6 +26,7 @@ Only `_build/` is written: sources, data and references.bib are read, never chan
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -49,6 +50,8 @@ PDF_NAME = "thesis"
 UNFINISHED = BUILD / ".unfinished"
 LOCK = BUILD / ".lock"
 ERROR_LOG = BUILD / "build-error.log"
+# The digest of the last references.bib that read without problems: not parsed twice.
+REFS_READ = BUILD / ".references-read"
 
 # Sphinx builder and output folder per target.
 TARGETS = {"html": ("html", HTML_DIR), "latex": ("latex", LATEX_DIR), "pdf": ("latex", LATEX_DIR),
@@ -201,10 +204,20 @@ def epubcheck() -> None:
     print(f"EPUB: {epub.relative_to(ROOT)} (epubcheck: no errors)")
 
 
-def build(target: str) -> None:
-    problem = refs.syntax_error()  # before Sphinx, whose message names no file (or a wrong line)
+def check_references() -> None:
+    """references.bib can be read, checked before Sphinx, whose message names no file (or a wrong
+    line); a file already read without problems is not parsed again."""
+    digest = hashlib.sha256((ROOT / refs.BIB_NAME).read_bytes()).hexdigest()
+    if REFS_READ.exists() and REFS_READ.read_text(encoding="utf-8") == digest:
+        return
+    problem = refs.syntax_error()
     if problem:
         raise BuildFailed(problem)
+    REFS_READ.write_text(digest, encoding="utf-8")
+
+
+def build(target: str) -> None:
+    check_references()
     fresh = UNFINISHED.exists()
     if fresh:
         print("the last build did not finish: every page is read again", flush=True)

@@ -28,6 +28,7 @@ import nbformat
 import yaml
 
 from book_extensions import ROOT, records
+from tools import kernel_server
 
 REPORT = ROOT / "_build" / "execution-report.json"  # a log for people and tests; never read back
 TIMEOUT_SECONDS = 300
@@ -128,12 +129,15 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     path = Path(path_text)
     nb = records.read_notebook(path)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    # A kernel forked from the build's kernel server when one runs (see tools/kernel_server.py).
+    manager = kernel_server.forked_kernel_manager_class()
     # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
     # every start would drown the build's own messages.
     try:
         result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
                                      allow_errors=False, meta_override=True,
-                                     extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                     extra_arguments=list(kernel_server.KERNEL_ARGUMENTS),
+                                     **({"kernel_manager_class": manager} if manager else {}))
     except Exception as error:  # noqa: BLE001 - the kernel died or could not start
         rel = path.relative_to(ROOT).as_posix()
         raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
@@ -208,9 +212,14 @@ def stop_children() -> None:
         child.kill()
 
 
+def use_this_checkout() -> None:
+    """Kernels import the package of *this* checkout, even if another one is installed."""
+    if str(ROOT) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
-    # Kernels import the package of *this* checkout, even if another one is installed.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    use_this_checkout()
     paths = [p for p in (paths or toc_files()) if p.suffix == ".md"
              and records.is_notebook(p.read_text(encoding="utf-8"))]
     from jupyter_cache import get_cache
@@ -223,9 +232,24 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     failures: list[str] = []
     started = time.perf_counter()
     if todo:
-        validate_data()
-        pool = ProcessPoolExecutor(max_workers=jobs or min(len(todo), os.cpu_count() or 1),
-                                   initializer=_leave_signals_to_the_build)
+        workers = jobs or min(len(todo), os.cpu_count() or 1)
+        # Forked kernels pay off when notebooks wait for a worker: with no more notebooks than
+        # workers, stock kernels import in parallel, sooner than one server can. A server that
+        # is already running (make preview keeps one) serves every build.
+        server = own_server = None
+        if kernel_server.KernelServer.current is not None:
+            server = kernel_server.KernelServer.current
+        elif len(todo) > workers:
+            server = own_server = kernel_server.KernelServer.start()  # imports while data are validated
+        try:
+            validate_data()
+            if server is not None:
+                server.wait_ready()
+        except BaseException:
+            if own_server is not None:
+                own_server.stop()
+            raise
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_signals_to_the_build)
         try:
             futures = {pool.submit(execute, str(p)): (p, reason) for p, reason in todo}
             for future, (path, reason) in futures.items():
@@ -245,6 +269,9 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
             stop_children()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+        finally:
+            if own_server is not None:
+                own_server.stop()
         pool.shutdown()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({
