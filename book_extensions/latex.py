@@ -461,6 +461,13 @@ class PlaceBibliography(SphinxPostTransform):
             marker.parent.remove(marker)
 
 
+def use_thesis_translator(app: Sphinx) -> None:
+    if app.builder.format == "latex":
+        from sphinx.writers.latex import LaTeXTranslator
+
+        app.set_translator(app.builder.name, latex_translator(LaTeXTranslator), override=True)
+
+
 def setup(app: Sphinx) -> None:
     # Read only when the LaTeX document is written: no effect on the environment or on HTML.
     app.add_config_value("thesis_latex_front_matter", [], "", list)
@@ -478,8 +485,8 @@ def setup(app: Sphinx) -> None:
     app.add_post_transform(LeaveOutWebMatter)
     app.add_post_transform(EachChartOnce)
     app.add_post_transform(SeparateNoteMarkers)
-    from sphinx.writers.latex import LaTeXTranslator
-
-    app.set_translator("latex", latex_translator(LaTeXTranslator))
+    # Registered for LaTeX builds only, before pydata-sphinx-theme's handler (priority 500),
+    # as epub.py does: see use_epub_translator there.
+    app.connect("builder-inited", use_thesis_translator, priority=100)
     app.add_post_transform(MarkBibliography)
     app.add_post_transform(PlaceBibliography)
