@@ -29,6 +29,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinxcontrib.bibtex.foot_roles import FootCiteRole
 
+THESIS_NOTES = 177  # the footnotes of the thesis, numbered through the text
 ENV_COUNTS = "thesis_note_counts"   # docname -> number of notes on the page
 GROUP = "thesis_note_group"         # on a footcite reference: which role call made it
 KEY = "thesis_note_key"             # on a footcite reference: its BibTeX key

@@ -262,7 +262,7 @@ def fill_origins_list(app, doctree, docname: str) -> None:
     table = nodes.table(classes=["numbers-origins", "longtable"])  # pages long in the PDF
     group = nodes.tgroup(cols=4)
     table += group
-    for width in (10, 22, 10, 58):
+    for width in (18, 27, 10, 45):
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     head += _row(["Number", "Where", "Class", "Origin"])
@@ -285,9 +285,10 @@ def fill_origins_list(app, doctree, docname: str) -> None:
                 where.append(nodes.Text(f", {entry['section']}"))
             body += _row([number, where, entry["kind"],
                           _origin_nodes(entry["origin"], app, docname, page)])
-    # In the PDF, the columns share the line and wrap (10 %, 30 %, 10 %, 50 %).
+    # In the PDF, the columns share the line and wrap (20 %, 30 %, 10 %, 40 %): the widest
+    # number, "7,985,769", fits its column.
     ragged = r">{\raggedright\arraybackslash}"
-    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{10}}" for share in (1, 3, 1, 5)))
+    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{10}}" for share in (2, 3, 1, 4)))
     for placeholder in lists:
         placeholder.replace_self([spec.deepcopy(), table.deepcopy()])
 
@@ -315,6 +316,12 @@ class CheckQuotedNotes(SphinxPostTransform):
     default_priority = 6  # after NumberThesisNotes (5) gave the notes the thesis's numbers
 
     def run(self, **kwargs) -> None:
+        from .notes import ENV_COUNTS, THESIS_NOTES
+
+        if sum(getattr(self.env, ENV_COUNTS, {}).values()) != THESIS_NOTES:
+            # Notes were added or removed (an author citing a new source): the pages no longer
+            # number them as the thesis does, and the table's note numbers are the thesis's.
+            return
         for node in self.document.findall(quantity):
             if node["kind"] != QUOTED or node.get("note") is None:
                 continue

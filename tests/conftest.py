@@ -152,6 +152,11 @@ def data_copy(tmp_path, monkeypatch):
     data.reset()
 
 
+# The edition's marks inside the author's sentences: an emendation's sign, and a number's origin
+# (book_extensions/quantities.py), shown only on demand at the number.
+EDITION_MARKS = "span.emendation, span.quantity-origin"
+
+
 def text_of(html: str) -> str:
     """Visible text of an HTML page (scripts and styles left out), whitespace folded. The signs
     of emendations ("62.1%° (77 responses)") are left out too: tests/test_emendations.py reads
@@ -159,8 +164,7 @@ def text_of(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    # A number's origin (book_extensions/quantities.py) shows only on demand, at the number.
-    for hidden in soup(["script", "style"]) + soup.select("span.emendation, span.quantity-origin"):
+    for hidden in soup(["script", "style"]) + soup.select(EDITION_MARKS):
         hidden.decompose()
     for block in soup(list(BLOCKS)):  # words in two blocks are two words; inline text joins
         block.insert_before(" ")

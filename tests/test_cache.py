@@ -26,9 +26,11 @@ def test_data_edit_reexecutes_only_its_readers_and_changes_the_number(project_co
     counts.write_text(text.replace(",detained,4404,", ",detained,4504,"), encoding="utf-8")
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
-    # Only the chronology appendix and its notebook read this file (the errata page does not:
-    # no printed number of the prose restates it).
-    assert sorted(result.executed()) == ["book/chronology.md", "notebooks/chronology.md"]
+    # Only the chronology appendix, its notebook and the audit (which checks the quantities the
+    # thesis quotes against these counts) read this file; the errata page does not: no printed
+    # number of the prose restates it.
+    assert sorted(result.executed()) == ["book/chronology.md", "notebooks/audit.md",
+                                         "notebooks/chronology.md"]
     text = text_of(result.page("chronology"))
     assert "the number of detainees in the country had reached 4,504 people" in text
     assert "4,404" not in text
@@ -50,12 +52,12 @@ def test_respondents_edit_changes_every_page_that_quotes_them(project_copy):
 def test_prose_edit_executes_no_notebook(project_copy):
     page = project_copy / "book" / "introduction.md"
     page.write_text(page.read_text(encoding="utf-8").replace(
-        "lasted about 10 days.", "lasted about ten days."), encoding="utf-8")
+        "A wave of demonstrations demanding", "A wave of rallies demanding"), encoding="utf-8")
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
     assert result.executed() == []
     assert "Executing notebook" not in result.output
-    assert "lasted about ten days." in text_of(result.page("introduction"))
+    assert "A wave of rallies demanding" in text_of(result.page("introduction"))
 
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):

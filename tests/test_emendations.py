@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from conftest import HTML
+from conftest import EDITION_MARKS, HTML
 
 from kzthesis.edition import QUOTES, emendations
 
@@ -39,7 +39,10 @@ def test_the_sign_follows_the_changed_word_not_the_whole_phrase(built_book):
     # "Kazakhs made up only 39 percent" became "40 percent": the sign stands after "40".
     row = next(r for r in emendations().itertuples() if r.page == "chapter1" and r.seed_line == 481)
     sign = soup("chapter1").find(id=f"emended-{row.id.split('-')[1]}").find_parent("span")
-    text = " ".join(sign.find_parent("p").get_text().split())
+    paragraph = sign.find_parent("p")
+    for origin in paragraph.select("span.quantity-origin"):  # shown on demand only
+        origin.decompose()
+    text = " ".join(paragraph.get_text().split())
     assert "made up only 40° percent of the total population" in text
 
 
@@ -76,7 +79,7 @@ def test_every_edition_note_links_to_its_passage(built_book):
 
     def words_of(element) -> str:
         """The author's words: without a permalink's "#", a note marker or an emendation sign."""
-        furniture = element.select("a.headerlink, a.footnote-reference, span.emendation")
+        furniture = element.select(f"a.headerlink, a.footnote-reference, {EDITION_MARKS}")
         return "".join(t for t in element.find_all(string=True)
                        if not any(t in f.descendants for f in furniture))
 

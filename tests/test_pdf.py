@@ -152,6 +152,8 @@ def html_note_samples() -> list[tuple[str, str, str]]:
     samples = []
     for path in sorted((HTML / "book").glob("*.html")):
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for origin in soup.select("span.quantity-origin"):  # the web book's, shown on demand
+            origin.decompose()
         notes = {aside["id"]: aside for aside in soup.select("aside.footnote")}
         for ref in soup.select("a.footnote-reference"):
             paragraph = ref.find_parent("p")
@@ -268,7 +270,8 @@ def test_glossary_terms_are_in_the_pdf_and_linked(pdf):
 def html_figures_and_tables() -> tuple[list[tuple[str, str]], list]:
     """(caption, image file) of every figure, and a caption or the header and first row of
     every table, of the HTML pages that the PDF prints (the errata's table excepted: the PDF
-    prints a reader's table of it)."""
+    prints a reader's table of it; and the numbers' appendix, whose rows give a page in the PDF
+    where the web book gives a section: tests/test_quantities.py reads it)."""
     figures, tables = [], []
     from bs4 import BeautifulSoup
 
@@ -291,7 +294,7 @@ def html_figures_and_tables() -> tuple[list[tuple[str, str]], list]:
             caption = re.sub(r'<div class="figure-provenance-legend.*', "", caption, flags=re.S)
             image = re.search(r'<img[^>]* src="([^"]+)"', figure).group(1)
             figures.append((text_of(caption), image.rsplit("/", 1)[-1]))
-        if docname == "book/errata":
+        if docname in ("book/errata", "book/numbers"):
             continue
         for table in re.findall(r"<table.*?</table>", html, flags=re.S):
             caption = re.search(r"<caption>(.*?)</caption>", table, flags=re.S)
@@ -595,6 +598,8 @@ def test_no_page_carries_code_or_program_output(pdf):
                  for a in (link.uri, displayed_url(link.uri))]
     found = []
     for number, page in enumerate(pdf.pages, 1):
+        if page.lstrip().startswith("Where the numbers come from"):
+            continue  # the appendix whose subject is the data file and row behind each number
         for match in CODE_OR_OUTPUT.finditer(page):
             start = page.rfind("\n", 0, page.rfind("\n", 0, match.start())) + 1
             end = min(i for i in (page.find(c, match.end()) for c in " \n") if i >= 0)
