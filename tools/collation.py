@@ -187,14 +187,22 @@ def strip_markers(word: str, expected: int, standalone: bool) -> tuple[str, list
         return word, found
 
 
-def edition_words(html: Path) -> list[Word]:
+def thesis_article(html: Path, left_out=NOT_THESIS_TEXT):
+    """The page's article without what is not the thesis's text (`left_out`, CSS selectors)
+    and without the tables' columns of this edition."""
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article") or soup
-    for selector in NOT_THESIS_TEXT:
+    for selector in left_out:
         for element in article.select(selector):
             element.decompose()
     for table in article.select("table"):
         drop_edition_columns(table)
+    return article
+
+
+def edition_words(html: Path) -> list[Word]:
+    article = thesis_article(html)
+    for table in article.select("table"):
         # The thesis prints a table's caption under it; where a caption stands is layout.
         caption = table.find("caption")
         if caption is not None:

@@ -23,9 +23,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import NavigableString
 
-from tools.collation import NOT_THESIS_TEXT, PAGES, drop_edition_columns
+from tools.collation import NOT_THESIS_TEXT, PAGES, thesis_article
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCEPTIONS = ROOT / "tools" / "numeral-exceptions.toml"
@@ -110,13 +110,7 @@ def _block_texts(article) -> list[tuple[str, list[tuple[int, int, str]]]]:
 
 
 def classify_page(page: str, html: Path, listed: list[dict]) -> list[Numeral]:
-    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
-    article = soup.select_one("article") or soup
-    for selector in LEFT_OUT:
-        for element in article.select(selector):
-            element.decompose()
-    for table in article.select("table"):
-        drop_edition_columns(table)
+    article = thesis_article(html, LEFT_OUT)
     mine = [item for item in listed if item["page"] == page]
     found = []
     for text, marked in _block_texts(article):
