@@ -25,6 +25,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+def ancestors(node, stop=None):
+    """The docutils nodes that contain `node`, innermost first, up to (not including) `stop`."""
+    node = node.parent
+    while node is not None and node is not stop:
+        yield node
+        node = node.parent
+
+
 MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "quantities", "provenance",
            "sources", "reader", "edition_citation", "reproduction", "latex", "epub")
 

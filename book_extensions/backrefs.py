@@ -25,6 +25,7 @@ from docutils import nodes
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
+from . import ancestors
 from .notes import KEY, first_number
 
 ENV_CITES = "thesis_note_sources"  # docname -> [(note's place on the page, [keys])]
@@ -40,16 +41,7 @@ def _top_references(document: nodes.document) -> list[nodes.footnote_reference]:
     """The footnote references that notes.py makes notes of (as it selects them)."""
     footnote_ids = {i for f in document.findall(nodes.footnote) for i in f["ids"]}
     return [r for r in document.findall(nodes.footnote_reference)
-            if r.get("refid") in footnote_ids and not _in_footnote(r)]
-
-
-def _in_footnote(node: nodes.Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, nodes.footnote):
-            return True
-        parent = parent.parent
-    return False
+            if r.get("refid") in footnote_ids and not any(isinstance(a, nodes.footnote) for a in ancestors(r))]
 
 
 class RecordReferences(SphinxTransform):

@@ -16,7 +16,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
-from . import ROOT
+from . import ROOT, ancestors
 
 NOTES = ROOT / "book" / "edition-notes.csv"
 SIGN = "°"
@@ -41,14 +41,7 @@ def _text_nodes(block: nodes.Element) -> list[nodes.Text]:
     # Text inside a pending cross-reference or a footnote marker is not the author's prose.
     return [t for t in block.findall(nodes.Text)
             if not any(isinstance(a, (addnodes.pending_xref, nodes.footnote_reference))
-                       for a in _ancestors(t, block))]
-
-
-def _ancestors(node: nodes.Node, stop: nodes.Node):
-    node = node.parent
-    while node is not None and node is not stop:
-        yield node
-        node = node.parent
+                       for a in ancestors(t, block))]
 
 
 def changed_part(seed_text: str, edition_text: str) -> int:
@@ -127,7 +120,7 @@ def _block_text(block: nodes.Element) -> str:
 
     parts = prose(block)
     if isinstance(block, nodes.table):
-        section = next((a for a in _ancestors(block, None) if isinstance(a, nodes.section)), None)
+        section = next((a for a in ancestors(block, None) if isinstance(a, nodes.section)), None)
         parts = [section[0].astext() if section is not None else "",
                  *(text for group in block.findall(nodes.tgroup) for text in prose(group))]
     text = " ".join(parts)
@@ -184,7 +177,7 @@ class MarkEmendations(SphinxTransform):
 
         def text_blocks(within: nodes.Element, kinds=(nodes.paragraph,)) -> list[nodes.Element]:
             return [b for b in within.findall(lambda n: isinstance(n, kinds))
-                    if not any(isinstance(a, nodes.system_message) for a in _ancestors(b, page))]
+                    if not any(isinstance(a, nodes.system_message) for a in ancestors(b, page))]
 
         kinds = (nodes.table, nodes.paragraph, nodes.definition_list_item)
         def holds(block: nodes.Element) -> bool:  # spacing aside ("Political(%)" in a note)
@@ -199,7 +192,7 @@ class MarkEmendations(SphinxTransform):
             title = next((t for t in page.findall(nodes.title)
                           if heading in _comparable(t.astext())), None)
             blocks = [title.parent if title is not None else page]
-        table = next((a for a in [blocks[0], *_ancestors(blocks[0], page)]
+        table = next((a for a in [blocks[0], *ancestors(blocks[0], page)]
                       if isinstance(a, nodes.table)), None)
         if table is not None:
             # One more explicit name of the table (its own are registered already).

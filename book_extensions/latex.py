@@ -39,6 +39,8 @@ from sphinx.builders.latex.nodes import thebibliography
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from . import ancestors
+
 logger = logging.getLogger(__name__)
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -181,7 +183,7 @@ class ThesisStructure(SphinxPostTransform):
 
         # Top-level chapters: the start_of_file nodes of the root document's toctrees.
         chapters = [node for node in self.document.findall(addnodes.start_of_file)
-                    if not any(isinstance(a, addnodes.start_of_file) for a in _ancestors(node))]
+                    if not any(isinstance(a, addnodes.start_of_file) for a in ancestors(node))]
         if not chapters:
             return
         root_section = next(self.document.findall(nodes.section), None)
@@ -230,13 +232,6 @@ class ThesisStructure(SphinxPostTransform):
             if docname == contents_after:
                 parent.insert(parent.index(node) + 1, raw(r"\thesiscontents"))
                 contents_done = True
-
-
-def _ancestors(node: nodes.Node):
-    node = node.parent
-    while node is not None:
-        yield node
-        node = node.parent
 
 
 # --- what the print edition contains ---------------------------------------------------------------
@@ -346,7 +341,7 @@ class EachChartOnce(SphinxPostTransform):
 def _docname_of(node: nodes.Node) -> str:
     """The page a node of the assembled book comes from (Sphinx marks each page's start and
     sections)."""
-    for ancestor in _ancestors(node):
+    for ancestor in ancestors(node):
         if isinstance(ancestor, addnodes.start_of_file) or (
                 isinstance(ancestor, nodes.section) and "docname" in ancestor):
             return ancestor["docname"]

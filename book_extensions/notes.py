@@ -29,6 +29,8 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinxcontrib.bibtex.foot_roles import FootCiteRole
 
+from . import ancestors
+
 THESIS_NOTES = 177  # the footnotes of the thesis, numbered through the text
 ENV_COUNTS = "thesis_note_counts"   # docname -> number of notes on the page
 GROUP = "thesis_note_group"         # on a footcite reference: which role call made it
@@ -71,7 +73,7 @@ class CollectThesisNotes(SphinxTransform):
         document = self.document
         footnotes = {i: f for f in document.findall(nodes.footnote) for i in f["ids"]}
         refs = [r for r in document.findall(nodes.footnote_reference)
-                if r.get("refid") in footnotes and not _inside(r, nodes.footnote)]
+                if r.get("refid") in footnotes and not any(isinstance(a, nodes.footnote) for a in ancestors(r))]
         self.env.__dict__.setdefault(ENV_COUNTS, {})[self.env.docname] = 0
         if not refs:
             return
@@ -212,15 +214,6 @@ def _drop_final_full_stop(inline: list[nodes.Node]) -> None:
             inline[inline.index(last)] = replacement
         else:
             last.parent.replace(last, replacement)
-
-
-def _inside(node: nodes.Node, kind) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, kind):
-            return True
-        parent = parent.parent
-    return False
 
 
 def thesis_docnames(app) -> list[str]:

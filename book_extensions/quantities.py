@@ -26,6 +26,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util import logging
 
+from . import ancestors
 from .notes import NOTE_CLASS
 
 logger = logging.getLogger(__name__)
@@ -61,22 +62,13 @@ class RecordQuantities(SphinxTransform):
                 node["ids"].append(f"q-{node['name']}")
                 std.note_hyperlink_target(f"q-{node['name']}", self.env.docname, node["ids"][-1],
                                           node.astext())
-            section = node.parent
-            while section is not None and not isinstance(section, nodes.section):
-                section = section.parent
+            section = next((a for a in ancestors(node) if isinstance(a, nodes.section)), None)
             title = section.next_node(nodes.title).astext() if section is not None else ""
             # A number in an `only` block is in the editions whose builder meets its condition.
-            only = next((a["expr"] for a in _ancestors(node) if isinstance(a, addnodes.only)), None)
+            only = next((a["expr"] for a in ancestors(node) if isinstance(a, addnodes.only)), None)
             recorded[self.env.docname].append({
                 "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
                 "section": title, "origin": node["origin"], "note": node.get("note"), "only": only})
-
-
-def _ancestors(node: nodes.Node):
-    node = node.parent
-    while node is not None:
-        yield node
-        node = node.parent
 
 
 def _links_to(app, page: str) -> bool:
