@@ -31,10 +31,10 @@ from sphinxcontrib.bibtex.foot_roles import FootCiteRole
 
 from . import ancestors
 
-THESIS_NOTES = 177  # the footnotes of the thesis, numbered through the text
 ENV_COUNTS = "thesis_note_counts"   # docname -> number of notes on the page
 GROUP = "thesis_note_group"         # on a footcite reference: which role call made it
 KEY = "thesis_note_key"             # on a footcite reference: its BibTeX key
+NOTE_KEYS = "thesis_note_keys"      # on a note's marker: the BibTeX keys the note cites
 NOTE_CLASS = "thesis-note"
 _calls = itertools.count(1)
 
@@ -127,7 +127,8 @@ class CollectThesisNotes(SphinxTransform):
                                                  ids=[f"thesis-note-ref-{index}"],
                                                  classes=[NOTE_CLASS], thesis_note=index,
                                                  thesis_note_doc=self.env.docname,
-                                                 docname=self.env.docname)
+                                                 docname=self.env.docname,
+                                                 **{NOTE_KEYS: [r[KEY] for r in group if r.get(KEY)]})
             group[0].replace_self(reference)
             for extra in group[1:]:
                 extra.parent.remove(extra)

@@ -2,7 +2,9 @@
 
 * ``{quoted}`id``` prints a quantity the thesis quotes from a source, as the row `id` of
   data/quoted_quantities.csv prints it (so the value is typed once, in the table);
-* ``{glue:text}`` (myst-nb's role, wrapped here) prints a number computed from data/.
+* ``{glue:text}`` (myst-nb's role, wrapped here) prints a number computed from data/;
+* ``{computed}`text <key>``` marks a number that a generated table prints (`kzthesis.report`)
+  with the origin of the glue key `key`.
 
 Both make a `quantity` node that carries its origin in words: for a computed number the
 computation and its inputs, the data file and row, the notebook cell that shows it and what the
@@ -12,8 +14,13 @@ the number is focusable and described by its origin (`aria-describedby`), which 
 on hover, focus or tap; the other formats print the number alone and list the origins in the
 appendix "Where the numbers come from" (the `numbers-origins` directive).
 
-On writing a page, a quoted quantity's note must be the first note after it in its paragraph:
-a table row that names another note fails the build.
+A quoted quantity's note is the first note after it in its paragraph, as the page numbers it
+when it is written (`notes.NumberThesisNotes`): an added citation earlier in the book renumbers
+the note and its origin alike. A row that names a note where none follows, or a source that
+note does not cite, fails the build.
+
+The appendix lists every number of the prose; a table's numbers, whose origins differ only in
+their row of one data file, are listed as one row per table.
 """
 
 from __future__ import annotations
@@ -22,12 +29,11 @@ from docutils import nodes
 from sphinx import addnodes
 from myst_nb.ext.glue.roles import PasteTextRole
 from sphinx.transforms import SphinxTransform
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util import logging
 
 from . import ancestors
-from .notes import NOTE_CLASS
+from .notes import NOTE_CLASS, NOTE_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +62,104 @@ class RecordQuantities(SphinxTransform):
         recorded = self.env.__dict__.setdefault(ENV_QUANTITIES, {})
         recorded[self.env.docname] = []
         std = self.env.get_domain("std")
+        tables: dict[int, dict] = {}  # id(table node) -> its entry
         for number, node in enumerate(self.document.findall(quantity), 1):
             node["ids"] = [f"quantity-{number}"]
             if node["kind"] == QUOTED:  # a label the audit's links name: {ref}`… <q-ID>`
                 node["ids"].append(f"q-{node['name']}")
                 std.note_hyperlink_target(f"q-{node['name']}", self.env.docname, node["ids"][-1],
                                           node.astext())
+                self.note_after(node)
             section = next((a for a in ancestors(node) if isinstance(a, nodes.section)), None)
             title = section.next_node(nodes.title).astext() if section is not None else ""
             # A number in an `only` block is in the editions whose builder meets its condition.
             only = next((a["expr"] for a in ancestors(node) if isinstance(a, addnodes.only)), None)
+            table = next((a for a in ancestors(node) if isinstance(a, nodes.table)), None)
+            if table is not None and node.get("origin_of") is not None:
+                node["in_table"] = True
+                if id(table) not in tables:
+                    tables[id(table)] = _table_entry(self.document, table, title, only)
+                    recorded[self.env.docname].append(tables[id(table)])
+                tables[id(table)]["cells"].append(node["origin_of"])
+                continue
             recorded[self.env.docname].append({
                 "kind": node["kind"], "name": node["name"], "text": node.astext(), "id": node["ids"][0],
-                "section": title, "origin": node["origin"], "note": node.get("note"), "only": only})
+                "section": title, "origin": node["origin"], "only": only})
+
+    def note_after(self, node: quantity) -> None:
+        """The quoted quantity's note: the first of the thesis's notes after it in its paragraph.
+        Its origin names it by its place on the page (numbered when the page is written)."""
+        block = node.parent
+        while block is not None and not isinstance(block, (nodes.paragraph, nodes.Structural)):
+            block = block.parent
+        marks = [n for n in block.findall(lambda n: isinstance(n, (quantity, nodes.footnote_reference)))
+                 if n is node or NOTE_CLASS in n.get("classes", [])]
+        following = next((n for n in marks[marks.index(node) + 1:]
+                          if isinstance(n, nodes.footnote_reference)), None)
+        row_note, sources = node.get("note"), node.get("sources", [])
+        if row_note is None:
+            return
+        if following is None:
+            logger.warning("data/quoted_quantities.csv: row '%s' names note %s, but no note follows the "
+                           "number in its paragraph", node["name"], row_note, location=node,
+                           type="quantities", subtype="note")
+            return
+        cited = following.get(NOTE_KEYS, [])
+        uncited = [key for key in sources if key not in cited]
+        if uncited:
+            logger.warning("data/quoted_quantities.csv: row '%s' gives the source %s, but the note after "
+                           "the number in its paragraph cites %s", node["name"], " ".join(uncited),
+                           " ".join(cited) or "no source", location=node, type="quantities", subtype="note")
+        node["origin"] = [(text, ("", f"{LOCAL_NOTE}{following['thesis_note']}"))
+                          if target == NOTE_TARGET else (text, target) for text, target in node["origin"]]
+
+
+def _table_entry(document, table: nodes.table, section: str, only) -> dict:
+    """The appendix's row of a generated table (its numbers' origins are added as they are
+    found): the table's anchor, and the section it stands in."""
+    if not table["ids"]:
+        table["ids"] = [document.set_id(table)]
+    return {"kind": COMPUTED, "name": "", "text": "", "id": table["ids"][0], "section": section,
+            "only": only, "cells": [], "origin": []}
+
+
+def table_origin(cells: list) -> list:
+    """One origin for a table's numbers: the data file(s) and lines they are read from, and the
+    notebook(s) that show the computation."""
+    files: dict[str, list[int]] = {}
+    notebooks: dict[str, str] = {}  # notebook -> the anchor of its first cell named
+    for cell in cells:
+        files.setdefault(cell.file, [])
+        if cell.line:
+            files[cell.file].append(cell.line)
+        if not notebooks.get(cell.notebook):
+            notebooks[cell.notebook] = cell.anchor
+    read = "; ".join(f"{name}, lines {min(lines)}–{max(lines)}" if len(set(lines)) > 1 else
+                     (f"{name}, line {lines[0]}" if lines else name) for name, lines in files.items())
+    segments = [(f"Each computed from its row of the data ({read}); the web book shows each one's "
+                 f"origin at the number. ", None)]
+    if len(notebooks) == 1:
+        (notebook, anchor), = notebooks.items()
+        return segments + [("The computation", (notebook, anchor)), (" is shown in the notebook.", None)]
+    segments.append(("The computation is shown in the notebooks ", None))
+    for index, (notebook, anchor) in enumerate(notebooks.items()):
+        segments += [(", " if index else "", None), (notebook.rsplit("/", 1)[-1], (notebook, anchor))]
+    return segments + [(".", None)]
+
+
+NOTE_TARGET = ("", "thesis-note")   # a quoted quantity's note, before its page is read
+LOCAL_NOTE = "thesis-note-"          # its place among the page's notes, once read
+
+
+def resolved(text: str, target, app, page: str):
+    """A segment of an origin as this build shows it: a quoted quantity's note ("note" and its
+    place on the page) takes the number the note has in the whole thesis."""
+    if target is None or not target[1].startswith(LOCAL_NOTE):
+        return text, target
+    from .notes import first_number
+
+    number = first_number(app, app.env, page) - 1 + int(target[1][len(LOCAL_NOTE):])
+    return f"note {number}", (target[0], f"note-{number}")
 
 
 def _links_to(app, page: str) -> bool:
@@ -86,7 +177,7 @@ def quoted_origin(row, short_source: str) -> list:
     unit = "%" if row.unit == "percent" else f" {row.unit}"
     segments = [(f"Quoted: {row.counts} ({row['where']}, {row.when}): {row.printed}{unit}. ", None)]
     if row.note is not None and str(row.note) not in ("", "<NA>"):
-        segments += [("Source: ", None), (f"note {int(row.note)}", ("", f"note-{int(row.note)}")),
+        segments += [("Source: ", None), (f"note {int(row.note)}", NOTE_TARGET),
                      (f", {short_source}" if short_source else "", None),
                      (" " if short_source.endswith("…") else ". ", None)]
     else:
@@ -126,7 +217,8 @@ def quoted_role(name, rawtext, text, lineno, inliner, options=None, content=None
                           for k in row.source.split())
     note = int(row.note) if str(row.note) not in ("", "<NA>") else None
     node = quantity(rawtext, str(row.printed), classes=["quantity", "quantity-quoted"], kind=QUOTED,
-                    name=key, origin=quoted_origin(row, short), note=note)
+                    name=key, origin=quoted_origin(row, short), note=note,
+                    sources=row.source.split() if isinstance(row.source, str) else [])
     return [node], []
 
 
@@ -136,14 +228,41 @@ def computed_origin(key: str, page: str) -> list | None:
     origin = origins.computed(key)
     if origin is None:
         return None
+    return origin_segments(origin, page)
+
+
+def origin_segments(origin, page: str) -> list:
+    from kzthesis import origins
+
     where = origin.file + (f", line {origin.line}" if origin.line else "")
-    segments = [(f"Computed from the data: {origin.words}. Data: {where}. ", None),
-                ("The computation", (origin.notebook, origin.anchor)),
+    if origin.file.startswith("data/"):
+        first = f"Computed from the data: {origin.words}. Data: {where}. "
+    else:  # a setting of the edition's code (the intervals' confidence level)
+        first = f"Set in the edition's code: {origin.words}. Defined in: {where}. "
+    segments = [(first, None), ("The computation", (origin.notebook, origin.anchor)),
                 (" is shown in the notebook.", None)]
     printed = origins.printed_instead(page, origin.quantity)
     if printed is not None:
         segments.append((f" The thesis printed {printed}.", None))
     return segments
+
+
+def computed_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{computed}`39.7 <eth-kazakhs-1989>```: a number a generated table prints, with the
+    origin of the glue key after it (kzthesis.report.computed_cell writes it)."""
+    from kzthesis import origins
+
+    env = inliner.document.settings.env
+    shown, _, key = text.rpartition("<")
+    key, shown = key.rstrip(">").strip(), shown.strip()
+    origin = origins.computed(key)
+    if origin is None or not shown:
+        message = inliner.reporter.error(f"{{computed}}: no computation '{key}' (kzthesis.origins)",
+                                         line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    node = quantity(rawtext, shown, classes=["quantity", "quantity-computed"], kind=COMPUTED, name=key,
+                    origin=origin_segments(origin, _page(env.docname)), origin_of=origin)
+    return [node], []
 
 
 class OriginPasteTextRole(PasteTextRole):
@@ -186,6 +305,7 @@ def depart_quantity_html(self, node: quantity) -> None:
     origin_id = f"{node['ids'][0]}-origin"
     parts = [f'<span class="edition quantity-origin" id="{origin_id}" role="note">']
     for text, target in node["origin"]:
+        text, target = resolved(text, target, self.builder.app, self.builder.current_docname)
         if target is None:
             parts.append(self.encode(text))
             continue
@@ -198,8 +318,10 @@ def depart_quantity_html(self, node: quantity) -> None:
 
 
 def visit_quantity_latex(self, node: quantity) -> None:
-    # Labels at the number: the appendix gives its page (\pageref), the audit links to it.
-    self.body.append("".join(self.hypertarget(node_id, anchor=True) for node_id in node["ids"]))
+    # Labels at the number: the appendix gives its page (\pageref), the audit links to it. A
+    # table's cell has none: the appendix names the table, whose label is its own.
+    if not node.get("in_table"):
+        self.body.append("".join(self.hypertarget(node_id, anchor=True) for node_id in node["ids"]))
     self.visit_inline(node)
 
 
@@ -233,6 +355,7 @@ def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node
     without an anchor, on the page the appendix gives)."""
     result: list[nodes.Node] = []
     for text, target in origin:
+        text, target = resolved(text, target, app, page)
         target_doc, anchor = target if target is not None else (None, None)
         target_doc = target_doc or page
         if target is None or not _links_to(app, target_doc):
@@ -267,7 +390,8 @@ def fill_origins_list(app, doctree, docname: str) -> None:
             if entry.get("only") and not app.builder.tags.eval_condition(entry["only"]):
                 continue  # not in this edition: the page shows the other block
             uri = app.builder.get_relative_uri(docname, page) + "#" + entry["id"]
-            number = nodes.reference("", entry["text"], refuri=uri, internal=True)
+            shown = f"a table's {len(entry['cells'])} numbers" if "cells" in entry else entry["text"]
+            number = nodes.reference("", shown, refuri=uri, internal=True)
             where: list[nodes.Node] = [
                 nodes.reference("", title, refuri=app.builder.get_relative_uri(docname, page), internal=True)]
             if latex:  # the page, where the PDF has pages
@@ -275,8 +399,8 @@ def fill_origins_list(app, doctree, docname: str) -> None:
                     page, entry["id"]), format="latex")]
             elif entry["section"] and entry["section"] != title:
                 where.append(nodes.Text(f", {entry['section']}"))
-            body += _row([number, where, entry["kind"],
-                          _origin_nodes(entry["origin"], app, docname, page)])
+            origin = table_origin(entry["cells"]) if "cells" in entry else entry["origin"]
+            body += _row([number, where, entry["kind"], _origin_nodes(origin, app, docname, page)])
     # In the PDF, the columns share the line and wrap (20 %, 30 %, 10 %, 40 %): the widest
     # number, "7,985,769", fits its column.
     ragged = r">{\raggedright\arraybackslash}"
@@ -301,36 +425,6 @@ def _row(cells) -> nodes.row:
     return row
 
 
-class CheckQuotedNotes(SphinxPostTransform):
-    """A quoted quantity's note (data/quoted_quantities.csv, column 'note') is the first note
-    after it in its paragraph: the table and the page agree on what backs the number."""
-
-    default_priority = 6  # after NumberThesisNotes (5) gave the notes the thesis's numbers
-
-    def run(self, **kwargs) -> None:
-        from .notes import ENV_COUNTS, THESIS_NOTES
-
-        if sum(getattr(self.env, ENV_COUNTS, {}).values()) != THESIS_NOTES:
-            # Notes were added or removed (an author citing a new source): the pages no longer
-            # number them as the thesis does, and the table's note numbers are the thesis's.
-            return
-        for node in self.document.findall(quantity):
-            if node["kind"] != QUOTED or node.get("note") is None:
-                continue
-            block = node.parent
-            while block is not None and not isinstance(block, (nodes.paragraph, nodes.Structural)):
-                block = block.parent
-            marks = [n for n in block.findall(lambda n: isinstance(n, (quantity, nodes.footnote_reference)))
-                     if n is node or NOTE_CLASS in n.get("classes", [])]
-            following = next((n for n in marks[marks.index(node) + 1:]
-                              if isinstance(n, nodes.footnote_reference)), None)
-            shown = following.astext() if following is not None else None
-            if shown != str(node["note"]):
-                logger.warning("data/quoted_quantities.csv: row '%s' names note %s, but the first note "
-                               "after the number in its paragraph is %s", node["name"], node["note"],
-                               shown or "none", location=node, type="quantities", subtype="note")
-
-
 def purge(app, env, docname: str) -> None:
     getattr(env, ENV_QUANTITIES, {}).pop(docname, None)
     getattr(env, ENV_LIST_PAGES, set()).discard(docname)
@@ -352,7 +446,7 @@ def setup(app) -> None:
     app.connect("doctree-resolved", fill_origins_list)
     app.connect("env-get-outdated", rewrite_origins_list)
     app.add_role("quoted", quoted_role)
+    app.add_role("computed", computed_role)
     app.add_role_to_domain("glue", "text", OriginPasteTextRole(), override=True)
-    app.add_post_transform(CheckQuotedNotes)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)

@@ -36,6 +36,14 @@ def glue_respondents() -> None:
     _glue("survey-n-words-cap", words[:1].upper() + words[1:])
 
 
+def glue_confidence() -> None:
+    """`confidence-pct`: the confidence level of the survey's intervals in percent (95), which
+    the captions print (float, format `:g`)."""
+    from .stats import confidence_percent
+
+    _glue("confidence-pct", float(confidence_percent()))
+
+
 def glue_survey_question(question: int) -> None:
     """Question 1–9: `qQoO-pct` (float percent of N) and `qQoO-n` (int) for every option O.
     Question 10: `q10rK-n` and `q10rK-pct` for every recommendation group K, `q10-none-n` (no

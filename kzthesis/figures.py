@@ -23,7 +23,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from . import data, survey
+from . import data, stats, survey
 
 PALETTE = "colorblind"
 WIDTH_INCHES = 7.0
@@ -197,7 +197,8 @@ def _bar_chart(labels, shares, counts, lows, highs, xlabel: str) -> Figure:
 
 @records_reads
 def survey_question_figure(question: int) -> Figure:
-    """Share of respondents choosing each answer, with counts and 95% Wilson intervals.
+    """Share of respondents choosing each answer, with counts and Wilson intervals (at the level
+    of `stats.CONFIDENCE`).
 
     Several answers were allowed, so the shares of a question add up to more than 100%.
     Question 10 (open answers) shows the grouped recommendations by mentions.
@@ -210,7 +211,7 @@ def survey_question_figure(question: int) -> Figure:
         labels = table["text"]
     return _bar_chart(list(labels), list(table["share"]), list(table["count"]),
                       list(table["ci_low"]), list(table["ci_high"]),
-                      "Share of respondents (%), with 95% confidence interval")
+                      f"Share of respondents (%), with {stats.confidence_percent():g}% confidence interval")
 
 
 def _finish(fig: Figure) -> Figure:

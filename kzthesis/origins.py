@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import chronology, survey, tables
+from . import chronology, stats, survey, tables
 from .data import line_of, load, relative, resource_descriptor
-from . import DATA_DIR
+from . import DATA_DIR, ROOT
 
 
 @dataclass(frozen=True)
@@ -30,34 +30,50 @@ def _file(resource: str) -> str:
     return relative(DATA_DIR / resource_descriptor(resource)["path"])
 
 
-def _survey(question: int, option: int, share: bool) -> Origin:
+def _share_words(count: int, kind: str) -> str:
+    """What a share ("pct") or its interval ("ci") of `count` respondents adds to the count."""
+    n = survey.respondents()
+    if kind == "pct":
+        return f": {count} / {n} = {100 * count / n:.2f} %"
+    if kind == "ci":
+        low, high = stats.wilson_interval(count, n)
+        return (f"; the {stats.confidence_percent():g} % Wilson score interval of {count} / {n} "
+                f"(kzthesis.stats.wilson_interval): {100 * low:.2f}–{100 * high:.2f} %")
+    return ""
+
+
+def _survey(question: int, option: int, kind: str) -> Origin:
     options = load("survey_options")
     match = options[(options["question"] == question) & (options["option"] == option)]
     row = match.iloc[0]
-    n = survey.respondents()
     count = int(row.responses)
-    if share:
-        words = (f"{count} of {n} respondents chose '{row.text}' in question {question}: "
-                 f"{count} / {n} = {100 * count / n:.2f} %")
-    else:
-        words = f"{count} of {n} respondents chose '{row.text}' in question {question}"
-    call = f"survey_{'share' if share else 'count'}({question},{option})"
+    words = (f"{count} of {survey.respondents()} respondents chose '{row.text}' in question {question}"
+             + _share_words(count, kind))
+    call = {"pct": f"survey_share({question},{option})", "n": f"survey_count({question},{option})"}.get(kind, "")
     return Origin(words, _file("survey_options"), line_of(options, match.index[0]), "notebooks/survey",
                   f"drawn-survey-question-figure-{question}", call)
 
 
-def _recommendation(rank: int, share: bool) -> Origin:
+def _recommendation(rank: int, kind: str) -> Origin:
     frame = load("survey_recommendations")
     match = frame[frame["rank"] == rank]
     row = match.iloc[0]
     answered = survey.respondents() - survey.no_answer_open_question()
-    words = f"{int(row.mentions)} respondents named '{row.text}' in question 10"
-    if share:
-        words += f": {int(row.mentions)} / {survey.respondents()} = {100 * int(row.mentions) / survey.respondents():.2f} %"
-    words += f" ({answered} answered the question)"
+    words = (f"{int(row.mentions)} respondents named '{row.text}' in question 10"
+             + _share_words(int(row.mentions), kind) + f" ({answered} answered the question)")
     return Origin(words, _file("survey_recommendations"), line_of(frame, match.index[0]),
                   "notebooks/survey", "drawn-survey-question-figure-10",
-                  "" if share else f"recommendation_mentions({rank})")
+                  f"recommendation_mentions({rank})" if kind == "n" else "")
+
+
+def _confidence() -> Origin:
+    """The confidence level of the survey's intervals: a constant of the package, not data."""
+    source = ROOT / "kzthesis" / "stats.py"
+    line = next(number for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("CONFIDENCE ="))
+    return Origin(f"the confidence level with which every interval of the survey is computed: "
+                  f"kzthesis.stats.CONFIDENCE = {stats.CONFIDENCE:g}, that is {stats.confidence_percent():g} %",
+                  relative(source), line, "notebooks/survey", "", "")
 
 
 def _sample(words: str, call: str) -> Origin:
@@ -110,12 +126,14 @@ def _chronology(measure: str, month_day: str) -> Origin:
 
 
 _KEYS = [
-    (re.compile(r"q(\d+)o(\d+)-(pct|n)"), lambda q, o, kind: _survey(int(q), int(o), kind == "pct")),
-    (re.compile(r"q10r(\d+)-(pct|n)"), lambda k, kind: _recommendation(int(k), kind == "pct")),
+    (re.compile(r"q(\d+)o(\d+)-(pct|n|ci)"), lambda q, o, kind: _survey(int(q), int(o), kind)),
+    (re.compile(r"q10r(\d+)-(pct|n|ci)"), lambda k, kind: _recommendation(int(k), kind)),
     (re.compile(r"survey-n(?:-words(?:-cap)?)?"),
      lambda: _sample(f"respondents of the survey: {survey.respondents()}", "respondents()")),
-    (re.compile(r"q10-none-n"), lambda: _sample(
-        f"respondents who left question 10 unanswered: {survey.no_answer_open_question()}", "no_answers()")),
+    (re.compile(r"q10-none-(n|pct|ci)"), lambda kind: _sample(
+        f"respondents who left question 10 unanswered: {survey.no_answer_open_question()}"
+        + _share_words(survey.no_answer_open_question(), kind), "no_answers()" if kind == "n" else "")),
+    (re.compile(r"confidence-pct"), _confidence),
     (re.compile(r"q10-answered-n"), lambda: _sample(
         f"respondents who answered question 10: {survey.respondents()} − "
         f"{survey.no_answer_open_question()} without an answer", "recommendation_answered()")),

@@ -9,7 +9,7 @@ text from `data/` (or book/edition-notes.csv) shows exactly as written: `*`, `_`
 `{role}`, `<tags>`, `$`, `|`, `[`, `#`… are characters, never MyST, HTML or a directive. The
 only markup that passes unescaped is a `Markup` string, which this module's own code builds:
 `doc_link` (a link to a page of the book, whose name is checked), `place_link` (to a quoted
-quantity's place) and `code` (a code span that
+quantity's place), `computed_cell` (a number with its origin) and `code` (a code span that
 holds its text literally). Nothing else makes one.
 
 The PDF: LaTeX sizes the columns. Each table is preceded by a `{tabularcolumns}` directive
@@ -106,15 +106,29 @@ def doc_link(page: str) -> Markup:
     return Markup(f"{{doc}}`{title} <{page}>`", title)
 
 
-def place_link(page: str, quantity_id: str, printed: str) -> Markup:
+def place_link(page: str, quantity_id: str, printed: str, kind: str = "q") -> Markup:
     """A link to the place where a quoted quantity is printed: the row `quantity_id` of
-    data/quoted_quantities.csv (whose ids are checked: letters, digits and '-')."""
-    if not _PAGE_NAME.fullmatch(quantity_id) or not is_page(page):
-        raise ValueError(f"{page!r}, {quantity_id!r}: not a quoted quantity's place")
+    data/quoted_quantities.csv (whose ids are checked: letters, digits and '-'); with `kind`
+    "d", the place of a date, a row of data/event_dates.csv."""
+    if not _PAGE_NAME.fullmatch(quantity_id) or not is_page(page) or kind not in ("q", "d"):
+        raise ValueError(f"{page!r}, {quantity_id!r}: not a quoted quantity's or date's place")
     text = f"{PAGE_TITLES.get(page, page)}: {_one_line(printed)}"
     if not re.fullmatch(r"[\w ,.:–]+", text):  # a page title and a validated printed value
         raise ValueError(f"{text!r}: not a place's name")
-    return Markup(f"{{ref}}`{text} <q-{quantity_id}>`", text)
+    return Markup(f"{{ref}}`{text} <{kind}-{quantity_id}>`", text)
+
+
+_CELL_NUMBER = re.compile(r"[0-9][0-9,.]*(?:–[0-9][0-9,.]*)?(?: %)?")
+_ORIGIN_KEY = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
+
+
+def computed_cell(shown: str, key: str) -> Markup:
+    """A number of a generated table that shows its origin at the number: the origin of the
+    glue key `key` (kzthesis.origins), which book_extensions/quantities.py's `{computed}` role
+    attaches. Only a formatted number and a key of letters, digits and '-' pass."""
+    if not _CELL_NUMBER.fullmatch(shown) or not _ORIGIN_KEY.fullmatch(key):
+        raise ValueError(f"{shown!r}, {key!r}: not a computed number and its key")
+    return Markup(f"{{computed}}`{shown} <{key}>`", shown)
 
 
 def joined(links: list[Markup]) -> Markup:
@@ -161,9 +175,10 @@ def _value(value, floatfmt: str):
 
 
 def _is_numeric(column: list) -> bool:
-    texts = [v for v in column if not isinstance(v, Markup) and v != ""]
+    """A column of numbers (a computed number's Markup is one; a link or code span is not)."""
+    texts = [getattr(v, "text", v) for v in column if not isinstance(v, Markup) or v.startswith("{computed}")]
     return bool(texts) and len(texts) == len([v for v in column if v != ""]) and all(
-        NUMERIC.match(v) for v in texts)
+        NUMERIC.match(v) for v in texts if v != "")
 
 
 def table(frame: pd.DataFrame, caption: str | None = None, label: str | None = None, *,
@@ -292,29 +307,43 @@ def _latex_columns(header: list[str], rows: list[list], numeric: list[bool]) -> 
 EDITION_COLUMN = "(this edition)"
 
 
+def confidence_header() -> str:
+    """The header of the edition's interval column, at the level the intervals are computed with."""
+    from .stats import confidence_percent
+
+    return f"{confidence_percent():g}% interval {EDITION_COLUMN}"
+
+
 def survey_table(question: int) -> pd.DataFrame:
     """The appendix table of a question with the thesis's columns (for question 10, its
-    "No answers." row last) and this edition's 95% interval of each share."""
+    "No answers." row last) and this edition's interval of each share; each number shows its
+    origin (`computed_cell`)."""
     from . import survey
 
     if question == 10:
         table = survey.recommendations()
         none = survey.with_shares(pd.DataFrame({"text": ["No answers."],
                                                 "count": [survey.no_answer_open_question()]}))
+        keys = [f"q10r{int(rank)}" for rank in table["rank"]] + ["q10-none"]
         table = pd.concat([table, none], ignore_index=True)
         return pd.DataFrame({
             "Respondents' recommendations, grouped by main mentions": table["text"],
-            "Number of mentions": table["count"],
-            f"Share of respondents {EDITION_COLUMN}": [f"{s:.1f} %" for s in table["share"]],
-            f"95% interval {EDITION_COLUMN}": _intervals(table),
+            "Number of mentions": _cells(table["count"].map(str), keys, "n"),
+            f"Share of respondents {EDITION_COLUMN}": _cells(table["share"].map(lambda s: f"{s:.1f} %"), keys, "pct"),
+            confidence_header(): _cells(_intervals(table), keys, "ci"),
         })
     table = survey.answers(question)
+    keys = [f"q{question}o{int(option)}" for option in table["option"]]
     return pd.DataFrame({
         "Answer Choices": table["text"],
-        "Responses": table["count"],
-        "Ratio": [f"{s:.1f} %" for s in table["share"]],
-        f"95% interval {EDITION_COLUMN}": _intervals(table),
+        "Responses": _cells(table["count"].map(str), keys, "n"),
+        "Ratio": _cells(table["share"].map(lambda s: f"{s:.1f} %"), keys, "pct"),
+        confidence_header(): _cells(_intervals(table), keys, "ci"),
     })
+
+
+def _cells(shown, keys: list[str], kind: str) -> list[Markup]:
+    return [computed_cell(text, f"{key}-{kind}") for text, key in zip(shown, keys)]
 
 
 def _intervals(table: pd.DataFrame) -> list[str]:
@@ -328,15 +357,17 @@ def ethnic_composition_table() -> pd.DataFrame:
     from .data import as_written
 
     long = tables.ethnic_composition()
-    long["share"] = as_written("ethnic_composition", "share")
+    long["share"] = [computed_cell(str(share), f"eth-{ethnicity.lower()}-{year}") for share, ethnicity, year
+                     in zip(as_written("ethnic_composition", "share"), long["ethnicity"], long["year"])]
     wide = long.pivot(index="ethnicity", columns="year", values="share")
     wide = wide.loc[list(dict.fromkeys(long["ethnicity"]))]
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index().rename(columns={"ethnicity": "Ethnicity"})
 
 
-def _period_columns(frame: pd.DataFrame, values: dict[str, str]) -> pd.DataFrame:
-    """Periods as columns (the thesis's layout), rows named by `values`."""
+def _period_columns(frame: pd.DataFrame, values: dict[str, str], key) -> pd.DataFrame:
+    """Periods as columns (the thesis's layout), rows named by `values`; `key(column, period)`
+    is the origin of a cell's number."""
     from . import tables
 
     labels = tables.peaceful_assemblies().set_index("period")["label"]
@@ -344,7 +375,7 @@ def _period_columns(frame: pd.DataFrame, values: dict[str, str]) -> pd.DataFrame
     for column, title in values.items():
         row = {"": title}
         for period, value in zip(frame["period"], frame[column]):
-            row[labels[period]] = "" if pd.isna(value) else f"{value:g}"
+            row[labels[period]] = "" if pd.isna(value) else computed_cell(f"{value:g}", key(column, period))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -353,7 +384,8 @@ def assemblies_table() -> pd.DataFrame:
     """Table 2 as printed: the number of peaceful assemblies per period."""
     from . import tables
 
-    return _period_columns(tables.peaceful_assemblies(), {"assemblies": "Number of peaceful assemblies"})
+    return _period_columns(tables.peaceful_assemblies(), {"assemblies": "Number of peaceful assemblies"},
+                           lambda column, period: f"assemblies-{period}")
 
 
 def assembly_nature_table() -> pd.DataFrame:
@@ -361,7 +393,8 @@ def assembly_nature_table() -> pd.DataFrame:
     from . import tables
 
     return _period_columns(tables.assembly_nature(),
-                           {nature: f"{nature.capitalize()} (%)" for nature in tables.NATURES})
+                           {nature: f"{nature.capitalize()} (%)" for nature in tables.NATURES},
+                           lambda nature, period: f"nature-{nature}-{period}")
 
 
 def errata_table(comparisons: pd.DataFrame) -> Markdown:

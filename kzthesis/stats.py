@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-CONFIDENCE = 0.95
+CONFIDENCE = 0.95  # the level of every interval of the book; captions print it from here
+
+
+def confidence_percent() -> float:
+    """CONFIDENCE in percent, as the captions print it (95)."""
+    return round(100 * CONFIDENCE, 6)
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:

@@ -164,12 +164,54 @@ def test_changing_one_quoted_quantity_changes_every_place_it_is_printed_and_noth
             if pair[0] != pair[1]] == [("38.5%,", "37.9%,")]
 
 
-def test_a_row_whose_note_is_not_the_note_after_its_number_fails_the_build(project_copy):
-    changed(project_copy / "data", "imports-russia-share", note="153")
+def test_a_row_whose_source_the_note_after_its_number_does_not_cite_fails_the_build(project_copy):
+    changed(project_copy / "data", "imports-russia-share", source="zemskov2012masshtaby")
     result = build(project_copy)
     assert result.returncode != 0
-    assert ("data/quoted_quantities.csv: row 'imports-russia-share' names note 153, but the first note "
-            "after the number in its paragraph is 154") in result.output, result.output[-3000:]
+    assert ("data/quoted_quantities.csv: row 'imports-russia-share' gives the source zemskov2012masshtaby, "
+            "but the note after the number in its paragraph cites afk2022yanvarya") in result.output, \
+        result.output[-3000:]
+
+
+def origin_of(root, page: str, key: str):
+    soup = BeautifulSoup((root / "_build" / "html" / "book" / f"{page}.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    return soup.find(id=soup.select_one(f"span[data-quantity='{key}']")["aria-describedby"])
+
+
+def appendix_origin(root, key: str) -> str:
+    soup = BeautifulSoup((root / "_build" / "html" / "book" / "numbers.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    origin_cell = next(row.select("td")[3] for row in soup.select("table.numbers-origins tbody tr")
+                       if f"line {line_of(key)};" in row.get_text())
+    return origin_cell.get_text()
+
+
+def line_of(key: str) -> int:
+    return data.line_of(quoted.table(), list(quoted.table().index).index(key))
+
+
+def test_a_citation_added_before_a_quantity_renumbers_the_note_its_origin_names(built_book, project_copy):
+    """The note a quoted quantity's origin names is the note its page prints after it: a source
+    cited in the introduction makes note 154 of chapter 4 note 155, in the popup and the appendix."""
+    assert "Source: note 154," in origin_of(built_book.root, "chapter4", "imports-russia-share").get_text()
+    assert "Source: note 154," in appendix_origin(built_book.root, "imports-russia-share")
+    introduction = project_copy / "book" / "introduction.md"
+    text = introduction.read_text(encoding="utf-8")
+    sentence = "immediately gained support across the country. The Kazakh government"
+    assert text.count(sentence) == 1
+    introduction.write_text(text.replace(sentence, sentence.replace(
+        ". The", "{footcite}`zemskov2012masshtaby`. The")), encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    origin = origin_of(project_copy, "chapter4", "imports-russia-share")
+    assert "Source: note 155," in origin.get_text()
+    assert origin.select_one("a")["href"] == "#note-155"
+    assert "Source: note 155," in appendix_origin(project_copy, "imports-russia-share")
+    chapter = BeautifulSoup((project_copy / "_build/html/book/chapter4.html").read_text(encoding="utf-8"),
+                            "html.parser")
+    note = chapter.find(id="note-155")
+    assert note is not None and "Association of Financiers of Kazakhstan" in note.get_text()
 
 
 def test_a_page_naming_a_row_the_table_lacks_fails_the_build(project_copy):
@@ -180,3 +222,77 @@ def test_a_page_naming_a_row_the_table_lacks_fails_the_build(project_copy):
     result = build(project_copy)
     assert result.returncode != 0
     assert f"no row '{key}' in data/quoted_quantities.csv" in result.output, result.output[-3000:]
+
+
+# --- the numbers of the generated tables and the confidence level ----------------------------------
+
+def soup_of(root, page: str) -> BeautifulSoup:
+    return BeautifulSoup((root / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def test_each_number_of_a_table_shows_its_origin_and_the_appendix_names_the_table(built_book):
+    """Tables 1-3 and the survey's tables: every number of a cell is a computed number with its
+    own origin (its data file and row); the appendix gives each table one row naming its file."""
+    tables = soup_of(built_book.root, "book/tables")
+    cells = [td for table in tables.select("article table") for td in table.select("tbody td")
+             if re.search(r"\d", td.get_text())]
+    assert len(cells) == 16 + 10 + 28
+    for cell in cells:
+        number = cell.select_one("span.quantity-computed[tabindex='0']")
+        assert number is not None and number.get_text() == cell.get_text().split("Computed")[0], cell
+        origin = tables.find(id=number["aria-describedby"])
+        assert re.search(r"Data: data/(ethnic_composition|peaceful_assemblies|assembly_nature)\.csv, line \d+",
+                         origin.get_text()), origin
+    first = tables.select_one("span.quantity-computed[data-quantity='eth-kazakhs-1989']")
+    assert tables.find(id=first["aria-describedby"]).get_text().startswith(
+        "Computed from the data: share of Kazakhs in the population of Kazakhstan in 1989, as Table 1 "
+        f"gives it: {first.get_text()} %. Data: data/ethnic_composition.csv, line 2.")
+    survey = soup_of(built_book.root, "book/survey-results")
+    assert len(survey.select("article table span.quantity-computed")) == 9 * 4 * 3 + 25 * 3
+    appendix = soup_of(built_book.root, "book/numbers")
+    rows = [[td.get_text(" ", strip=True) for td in row.select("td")]
+            for row in appendix.select("table.numbers-origins tbody tr")]
+    table_1 = next(row for row in rows if row[1].endswith("Table number 1"))
+    assert table_1[:3] == ["a table's 16 numbers", "Tables , Table number 1", "computed"]
+    assert table_1[3].startswith("Each computed from its row of the data (data/ethnic_composition.csv, "
+                                 "lines 2–17)")
+    assert sum(row[0].startswith("a table's") for row in rows) == 3 + 10
+
+
+def confidence_numbers(root) -> list:
+    """The confidence level printed in the survey's captions and notes."""
+    found = []
+    for page in ("book/survey-results", "notebooks/survey"):
+        found += soup_of(root, page).select("article span.quantity-computed[data-quantity='confidence-pct']")
+    return found
+
+
+def test_the_captions_print_the_confidence_level_that_the_intervals_are_computed_with(built_book):
+    from kzthesis.stats import CONFIDENCE
+
+    numbers = confidence_numbers(built_book.root)
+    # Ten captions and the note of Survey results, ten captions and the method of the notebook.
+    assert len(numbers) == 11 + 11
+    assert {n.get_text() for n in numbers} == {f"{100 * CONFIDENCE:g}"}
+    in_captions = [n for n in numbers if n.find_parent("figcaption") is not None]
+    assert len(in_captions) == 20
+    origin = soup_of(built_book.root, "book/survey-results").find(id=numbers[0]["aria-describedby"])
+    assert "kzthesis.stats.CONFIDENCE = 0.95" in origin.get_text()
+    assert "Defined in: kzthesis/stats.py, line" in origin.get_text()
+    # No page types the level: the words "95 %" appear nowhere in the sources of those pages.
+    for source in ("book/survey-results.md", "notebooks/survey.md"):
+        assert not re.search(r"95 ?%", (built_book.root / source).read_text(encoding="utf-8")), source
+
+
+def test_changing_the_confidence_level_changes_every_caption_that_prints_it(project_copy):
+    stats = project_copy / "kzthesis" / "stats.py"
+    text = stats.read_text(encoding="utf-8")
+    assert "CONFIDENCE = 0.95" in text
+    stats.write_text(text.replace("CONFIDENCE = 0.95", "CONFIDENCE = 0.9"), encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    numbers = confidence_numbers(project_copy)
+    assert len(numbers) == 22 and {n.get_text() for n in numbers} == {"90"}
+    survey = soup_of(project_copy, "book/survey-results")
+    assert "90% interval (this edition)" in [th.get_text() for th in survey.select("article table th")]
+    assert "kzthesis.stats.CONFIDENCE = 0.9," in survey.find(id=numbers[0]["aria-describedby"]).get_text()
