@@ -4,10 +4,11 @@ _config.yml as the single extension `book_extensions`.
 * `dependencies`: the one rule for what is out of date — a page is re-read when a file it
   depends on changes (its notebook's recorded reads, the configuration, these extensions);
 * `citation_style`: the thesis's footnote style (a pybtex formatting style);
-* `notes`: the thesis's footnotes, one note each, numbered 1–177 as the author numbered them;
+* `notes`: the thesis's footnotes, one note each, numbered through the thesis as the author numbered them;
 * `backrefs`: notes and bibliography entries that link to each other (biblatex's `backref`);
 * `emendations`: a sign where the edition changed the author's words, linked to its entry;
 * `quantities`: every number from data/ carries its origin (quoted quantities, glued numbers);
+* `dates`: the dates of events printed from data/ (the chronology's days and the prose's dates);
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
 * `sources`: the data files and the `kzthesis` source in the web book, linked from the pages;
 * `reader`: reader features of the HTML book;
@@ -33,7 +34,7 @@ def ancestors(node, stop=None):
         node = node.parent
 
 
-MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "quantities", "provenance",
+MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "quantities", "dates", "provenance",
            "sources", "reader", "edition_citation", "reproduction", "latex", "epub")
 
 

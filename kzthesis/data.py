@@ -614,6 +614,30 @@ def _data_quantities_exist(frame: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+@check("event_dates")
+def _dates_read_as_printed(frame: pd.DataFrame) -> list[Problem]:
+    """A date reads as printed ('January 5' is the 5th of January of its year); a prose date is
+    tied to a day of the chronology, and the chronology's days to none."""
+    path = frame.attrs["path"]
+    days = set(frame.loc[frame["page"] == "chronology", "id"].astype(str))
+    problems = []
+    for i, row in frame.iterrows():
+        month, day, *year = str(row.printed).replace(",", "").split()
+        date = row.date
+        if (month, int(day), int(year[0]) if year else date.year) != (date.strftime("%B"), date.day, date.year):
+            problems.append(Problem(path, line_of(frame, i), "printed",
+                                    f"'{row.printed}' is not the date {date:%Y-%m-%d} (column 'date')"))
+        tied = str(row.chronology) if pd.notna(row.chronology) else ""
+        if row.page == "chronology" and tied:
+            problems.append(Problem(path, line_of(frame, i), "chronology",
+                                    "a day of the chronology is tied to no other day"))
+        elif row.page != "chronology" and tied not in days:
+            problems.append(Problem(path, line_of(frame, i), "chronology",
+                                    f"'{tied}' is not a day of the chronology (a row of page 'chronology'): "
+                                    f"a date of the prose is recorded with the day that records its event"))
+    return problems
+
+
 # Validation results of this process, per resource (cleared by `reset`).
 _frames: dict[str, pd.DataFrame] = {}          # typed frames of files whose steps 1-2 passed
 _structural: dict[str, list[Problem]] = {}     # problems of steps 1-2
