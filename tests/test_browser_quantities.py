@@ -18,6 +18,8 @@ NUMBERS = [
     ("computed", "book/chapter3.html", "q1o1-n",
      "77 of 124 respondents chose 'Poverty and other social problems.' in question 1"),
     ("quoted", "book/chapter4.html", "imports-russia-share", "Source: note 154"),
+    ("computed", "book/tables.html", "eth-russians-2021",  # a number of a table's cell
+     "share of Russians in the population of Kazakhstan in 2021, as Table 1 gives it: 18.4 %"),
 ]
 
 
@@ -30,7 +32,7 @@ def no_origin_shown(page) -> None:
     page.wait_for_selector(".quantity-origin-box", state="detached")
 
 
-@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[n[0] for n in NUMBERS])
+@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_hovering_a_number_shows_its_origin(open_tab, kind, path, key, words):
     tab = open_tab(path)
     page = tab.page
@@ -43,7 +45,7 @@ def test_hovering_a_number_shows_its_origin(open_tab, kind, path, key, words):
     assert tab.errors == [] and tab.foreign == []
 
 
-@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[n[0] for n in NUMBERS])
+@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_tabbing_to_a_number_shows_its_origin_and_escape_closes_it(open_tab, kind, path, key, words):
     page = open_tab(path).page
     selector = f"span.quantity-{kind}[data-quantity='{key}']"
@@ -61,7 +63,7 @@ def test_tabbing_to_a_number_shows_its_origin_and_escape_closes_it(open_tab, kin
     no_origin_shown(page)
 
 
-@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[n[0] for n in NUMBERS])
+@pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_a_screen_reader_reads_the_origin_as_the_numbers_description(open_tab, kind, path, key, words):
     page = open_tab(path).page
     described = page.eval_on_selector(f"span[data-quantity='{key}']", """number => {
