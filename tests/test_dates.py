@@ -88,3 +88,19 @@ def test_the_book_prints_the_dates_from_the_table_and_the_audit_links_both_place
     # The chronology's words that record the event stand in its entry of that day.
     entry = soup("book/chronology").find(id="d-chronology-0103").find_parent("li")
     assert dates.at["zhanaozen-akim", "chronology_words"] in " ".join(entry.get_text().split())
+
+
+def test_a_disagreement_seeded_in_the_data_of_a_copy_is_listed_by_its_built_audit(project_copy):
+    """The monument of Taldykorgan tied to the chronology's 6 January: the rebuilt audit lists it
+    too, each place linked to the date it names."""
+    from conftest import build
+
+    edit(project_copy / "data", "taldykorgan-monument", chronology="chronology-0106")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    html = project_copy / "_build" / "html"
+    audit = BeautifulSoup((html / "notebooks" / "audit.html").read_text(encoding="utf-8"), "html.parser")
+    assert "2 of the 5 dates that the prose gives for an event of the chronology differ" in audit.get_text()
+    row = next(tr for tr in audit.select("table tr") if "monument to Nazarbayev" in tr.get_text())
+    assert [a["href"] for a in row.select("a")] == ["../book/chapter3.html#d-taldykorgan-monument",
+                                                    "../book/chronology.html#d-chronology-0106"]
