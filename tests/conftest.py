@@ -64,16 +64,21 @@ def built_book() -> BuildResult:
     return result
 
 
-@pytest.fixture()
-def project_copy(tmp_path: Path, build_snapshot: Path) -> Path:
+def copy_of_project(folder: Path, build_snapshot: Path) -> Path:
     """A copy of the project with the real build's outputs, so that a build of the copy is as
     incremental as the author's next build: it executes and re-reads only what the test's
     change makes stale."""
-    copy = tmp_path / "project"
+    copy = folder / "project"
     shutil.copytree(ROOT, copy, ignore=COPY_IGNORE)  # copy2: modification times are kept
     shutil.copytree(build_snapshot, copy / "_build")
     relocate_sphinx_environment(copy / "_build" / ".doctrees" / "environment.pickle", ROOT, copy)
     return copy
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path, build_snapshot: Path) -> Path:
+    """A copy of the project for one test (see copy_of_project)."""
+    return copy_of_project(tmp_path, build_snapshot)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, COPY_IGNORE, ROOT
+from conftest import ROOT, copy_of_project
 from tools import refs
 
 KEY = "testova2021proverka"
@@ -55,13 +55,6 @@ def make(root: Path, target: str) -> subprocess.CompletedProcess:
                           env=dict(os.environ, PYTHONPATH=str(root)))
 
 
-def new_project(base: Path) -> Path:
-    copy = base / "project"
-    shutil.copytree(ROOT, copy, ignore=COPY_IGNORE)
-    shutil.copytree(BUILD / ".jupyter_cache", copy / "_build" / ".jupyter_cache")
-    return copy
-
-
 def add_citation(copy: Path, cited_key: str = KEY) -> None:
     # 1. add one entry to references.bib
     bib = copy / "references.bib"
@@ -74,9 +67,9 @@ def add_citation(copy: Path, cited_key: str = KEY) -> None:
 
 
 @pytest.fixture(scope="module")
-def cited(tmp_path_factory, built_book):
+def cited(tmp_path_factory, build_snapshot):
     """A copy of the project with the new source added and cited, built with `make book`."""
-    copy = new_project(tmp_path_factory.mktemp("add-citation"))
+    copy = copy_of_project(tmp_path_factory.mktemp("add-citation"), build_snapshot)
     add_citation(copy)
     result = make(copy, "book")  # 3.
     return copy, result
@@ -155,8 +148,8 @@ def test_new_entry_is_a_footnote_in_the_pdf(cited):
         assert part in here, f"{part!r} is not in the PDF footnote"
 
 
-def test_misspelt_key_fails_the_build_naming_page_and_key(tmp_path, built_book):
-    copy = new_project(tmp_path)
+def test_misspelt_key_fails_the_build_naming_page_and_key(project_copy):
+    copy = project_copy
     add_citation(copy, cited_key="testova2021provekra")
     result = make(copy, "book")
     assert result.returncode != 0

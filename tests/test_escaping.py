@@ -16,7 +16,6 @@ import functools
 import http.server
 import io
 import re
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BUILD, COPY_IGNORE, ROOT, build, text_of
+from conftest import build, copy_of_project, text_of
 
 SCRIPT = "<script>alert(1001)</script>"
 IMG = "<img src=x onerror=alert(1002)>"
@@ -88,11 +87,9 @@ def seed(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, built_book):
+def seeded(tmp_path_factory, build_snapshot):
     """A copy of the project with every fault seeded, built as HTML (and kept for the PDF)."""
-    root = tmp_path_factory.mktemp("escaping") / "project"
-    shutil.copytree(ROOT, root, ignore=COPY_IGNORE)
-    shutil.copytree(BUILD / ".jupyter_cache", root / "_build" / ".jupyter_cache")
+    root = copy_of_project(tmp_path_factory.mktemp("escaping"), build_snapshot)
     seed(root)
     result = build(root)
     assert result.returncode == 0, result.output[-5000:]
