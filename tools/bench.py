@@ -289,12 +289,12 @@ class PreviewProcess:
         self.process.wait(timeout=60)
 
 
-def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[float]]:
-    """Seconds from saving a prose edit to the open page showing the new words, with `make
-    preview` and Chromium; then, on the same edits, stock `jupyter-book build` alone."""
+def preview_seconds(project: Project, runs: int) -> list[float]:
+    """Seconds from saving a prose edit to the page open in Chromium showing the new words, with
+    `make preview` (its edits end in "(preview N)", N from 1 to `runs`)."""
     from playwright.sync_api import sync_playwright
 
-    shown, stock = [], []
+    shown = []
     preview = PreviewProcess(project)
     try:
         with sync_playwright() as playwright:
@@ -311,6 +311,14 @@ def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[fl
             browser.close()
     finally:
         preview.stop()
+    return shown
+
+
+def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from saving a prose edit to the open page showing the new words, with `make
+    preview` and Chromium; then, on the same edits, stock `jupyter-book build` alone."""
+    shown = preview_seconds(project, runs)
+    stock = []
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
     # Not timed: stock jupyter-book passes another configuration (an absolute external_toc_path),
     # so its first build after ours reads every page again.
