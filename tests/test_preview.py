@@ -117,3 +117,46 @@ def test_a_broken_directive_is_shown_in_the_page_and_the_next_save_recovers(prev
     save(project_copy, "```{nosuchdirective}\n```\n\n" + OLD, recovered)
     shows(page, recovered)
     assert page.locator("#preview-error").count() == 0
+
+
+def reloaded_after(page, change) -> None:
+    """Make `change` (a save) and wait until the preview has reloaded the open page."""
+    page.evaluate("window.notReloaded = true")
+    change()
+    page.wait_for_function("window.notReloaded === undefined", timeout=REBUILD_MILLISECONDS)
+    page.wait_for_load_state()
+
+
+def first_note_and_figure(page) -> tuple[str, str]:
+    note = page.locator("a.footnote-reference.thesis-note").first.get_attribute("href")
+    return note, page.locator(".caption-number").first.inner_text().strip()
+
+
+def test_the_kept_application_renumbers_notes_and_keeps_chapter_numbers(preview, page, project_copy):
+    """Saves of one page keep the preview's Sphinx application: a note removed from chapter 1
+    renumbers chapter 2's notes and its return numbers them back, while chapter 2's figure keeps
+    its chapter's number save after save (and the page shows no error)."""
+    bibliography = project_copy / "_build" / "html" / "book" / "bibliography.html"
+    entry = 'id="bib-rubin1998postsoviet"'  # cited once, in chapter 1
+    page.goto(preview.url + "book/chapter2.html")
+    assert first_note_and_figure(page) == ("#note-30", "Fig. 2.1")
+    note = "{footcite}`rubin1998postsoviet`"
+    reloaded_after(page, lambda: save(project_copy, note, ""))
+    assert first_note_and_figure(page) == ("#note-29", "Fig. 2.1")
+    assert entry not in bibliography.read_text(encoding="utf-8")  # no longer cited: gone
+    reloaded_after(page, lambda: save(project_copy, "involving Russia itself. ",
+                                      f"involving Russia itself{note}. "))
+    assert first_note_and_figure(page) == ("#note-30", "Fig. 2.1")
+    assert entry in bibliography.read_text(encoding="utf-8")
+    assert page.locator("#preview-error").count() == 0
+
+
+def test_a_data_edit_shows_the_new_computed_value(preview, page, project_copy):
+    page.goto(preview.url + "book/chronology.html")
+    assert "had reached 4,404 people" in " ".join(page.inner_text("body").split())
+    counts = project_copy / "data" / "chronology_counts.csv"
+    reloaded_after(page, lambda: counts.write_text(
+        counts.read_text(encoding="utf-8").replace(",detained,4404,", ",detained,4504,"), encoding="utf-8"))
+    text = " ".join(page.inner_text("body").split())
+    assert "had reached 4,504 people" in text and "4,404" not in text
+    assert page.locator("#preview-error").count() == 0

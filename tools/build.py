@@ -50,6 +50,8 @@ PDF_NAME = "thesis"
 UNFINISHED = BUILD / ".unfinished"
 LOCK = BUILD / ".lock"
 ERROR_LOG = BUILD / "build-error.log"
+# What a `make book` that finds nothing changed since its last successful build prints.
+UP_TO_DATE = "nothing changed since the last build, which succeeded"
 # The digest of the last references.bib that read without problems: not parsed twice.
 REFS_READ = BUILD / ".references-read"
 
@@ -220,16 +222,17 @@ def check_references() -> None:
     REFS_READ.write_text(digest, encoding="utf-8")
 
 
-def build(target: str, render=sphinx, rendered=lambda: None) -> None:
+def build(target: str, render=sphinx, rendered=lambda: None, may_skip: bool = True) -> None:
     """`render(target, fresh)` runs Sphinx (make preview keeps one application alive);
-    `rendered()` is called as soon as the pages are written, before the manifest and the rest."""
-    record = unchanged.Record(BUILD / f".unchanged-{target}",
-                              [TARGETS[target][1], records.cache_path(ROOT)])
-    inputs = unchanged.inputs(ROOT)
-    if not UNFINISHED.exists() and record.matches(inputs):
+    `rendered()` is called as soon as the pages are written, before the manifest and the rest;
+    `may_skip=False` runs Sphinx even when nothing changed (make preview, which knows what did)."""
+    # The HTML only (`make book`, run after every edit): the PDF and the EPUB are built in full
+    # when asked for.
+    record = unchanged.Record(BUILD / ".unchanged-html", [HTML_DIR, records.cache_path(ROOT)])
+    inputs = unchanged.inputs(ROOT) if target == "html" else None
+    if may_skip and inputs is not None and not UNFINISHED.exists() and record.matches(inputs):
         execute_notebooks.write_report([], [], 0.0)
-        print(f"nothing changed since the last {target} build: "
-              f"{TARGETS[target][1].relative_to(ROOT)} is up to date", flush=True)
+        print(f"{UP_TO_DATE}: {HTML_DIR.relative_to(ROOT)} is up to date", flush=True)
         return
     record.forget()
     check_references()
@@ -263,7 +266,8 @@ def build(target: str, render=sphinx, rendered=lambda: None) -> None:
     if target == "epub":
         epubcheck()
     UNFINISHED.unlink()
-    record.write(inputs)
+    if inputs is not None:
+        record.write(inputs)
 
 
 def _terminate(signum, frame):

@@ -42,7 +42,7 @@ HTML_DIR = book_build.HTML_DIR
 # What an author saves; a change to anything else (the build's own output) is not a source.
 WATCHED = ("book", "notebooks", "data", "kzthesis", "_static", "references.bib", "_config.yml",
            "_toc.yml")
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 # Editors write a file in several steps: wait for the saves to settle before building.
 SETTLE_SECONDS = 0.05
 EVENTS_PATH = "/__preview__/events"
@@ -245,7 +245,9 @@ def build_once(sphinx: KeptSphinx, errors: Tee, rendered=lambda: None) -> str | 
     errors.kept = io.StringIO()
     try:
         with book_build.exclusive_build():
-            book_build.build("html", render=sphinx.render, rendered=rendered)
+            # Sphinx runs even when nothing changed: the first build starts the application
+            # that the saves after it use.
+            book_build.build("html", render=sphinx.render, rendered=rendered, may_skip=False)
         return None
     except book_build.BuildFailed as failure:
         kept = execute_notebooks.ANSI.sub("", errors.kept.getvalue())
