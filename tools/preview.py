@@ -185,21 +185,29 @@ class KeptSphinx:
             app.setup_extension("sphinx_multitoc_numbering")
         self.app = app
 
-    def render(self, target: str, fresh: bool) -> int:
+    def reset_carried_state(self) -> None:
+        """What one build leaves in memory that a new process, loading the saved environment,
+        would not have: Sphinx's copies of the doctrees it read before a page was read again
+        (the numbering of sections and figures would read the old page), the text that
+        sphinxcontrib-bibtex adds to the citation nodes it keeps in the environment while the
+        bibliography is written (saved empty, before writing: written twice, every entry would
+        show twice), and sphinx-external-toc's chapter counters."""
         from sphinx.environment import CONFIG_OK
 
+        env = self.app.env
+        env.config_status = CONFIG_OK  # the configuration checked at the start: a change drops the application
+        env._pickled_doctree_cache.clear()
+        env._write_doc_doctree_cache.clear()
+        for bibliography in env.domaindata.get("cite", {}).get("bibliographies", {}).values():
+            for node in bibliography.citation_nodes.values():
+                node.children = []
+        restart_chapter_counts(self.app)
+
+    def render(self, target: str, fresh: bool) -> int:
         if fresh or self.app is None:
             self.start(target, fresh)
         else:
-            # The configuration is the one checked at the start (a change drops the application).
-            self.app.env.config_status = CONFIG_OK
-            # Sphinx re-reads a page without updating these in-memory copies of the saved doctrees
-            # (a new process starts with them empty): dropped, as Sphinx's own test application
-            # does before each build, else the numbering of sections and figures would read
-            # the pages as they were before the edit.
-            self.app.env._pickled_doctree_cache.clear()
-            self.app.env._write_doc_doctree_cache.clear()
-            restart_chapter_counts(self.app)
+            self.reset_carried_state()
             self.app.statuscode = 0
             self.app._warncount = 0
         try:
