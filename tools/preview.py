@@ -409,14 +409,20 @@ def main(argv: list[str] | None = None) -> int:
     # Kernels ready to fork for the whole session: a data edit starts its notebooks at once.
     execute_notebooks.use_this_checkout()
     kernels = kernel_server.KernelServer.start()
-    try:
-        watch_and_build(state, open_browser_once)
-    except KeyboardInterrupt:
+
+    def stop(*_) -> None:
         kernels.stop()
         execute_notebooks.stop_children()
         print("\npreview: stopped", flush=True)
-    finally:
-        server.shutdown()
+        # At once, even in the middle of a build (which leaves _build/.unfinished, so that the next
+        # one reads every page again), without waiting for the build to unwind.
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        watch_and_build(state, open_browser_once)
+    except KeyboardInterrupt:
+        stop()
     return 0
 
 
