@@ -1,12 +1,12 @@
-"""Whether anything changed since the last successful build of a format, checked before anything
-heavy is imported: `make book` with nothing to do ends in a fraction of a second instead of
-starting Sphinx to find that no page is out of date.
+"""Whether anything changed since the last successful `make book`, checked before anything heavy
+is imported: with nothing to do, it ends in a fraction of a second instead of starting Sphinx
+to find that no page is out of date.
 
 This is not a second rule for what is out of date (that is book_extensions/dependencies.py): it
 only says "nothing at all changed", from the size and modification time of every file of the
 project (whatever the build may read: pages, notebooks, data, references.bib, kzthesis,
-book_extensions, configuration, templates, static files, the lock file), of every file of the
-format's output and of the notebook cache, the commit and the state of the git checkout (which
+book_extensions, configuration, templates, static files, the lock file), of every file of
+`_build/html` and of the notebook cache, the commit and the state of the git checkout (which
 the results manifest records), and the installed packages. Any difference, a run that did not
 succeed, or a build interrupted after it started (the record is removed when a build starts and
 written only when it succeeded) hands the run to the full build.
