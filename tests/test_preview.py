@@ -161,6 +161,14 @@ def test_the_kept_application_renumbers_notes_and_keeps_chapter_numbers(preview,
 
 
 def test_a_data_edit_shows_the_new_computed_value(preview, page, project_copy):
+    """A count that notebooks compute, and a quantity the preview's own process reads (a quoted
+    quantity, printed by the extensions through kzthesis.data)."""
+    page.goto(preview.url + "book/chapter4.html")
+    assert "political life, 59% believe" in " ".join(page.inner_text("body").split())
+    quoted = project_copy / "data" / "quoted_quantities.csv"
+    reloaded_after(page, lambda: quoted.write_text(quoted.read_text(encoding="utf-8").replace(
+        "\nyouth-ignored-share,59,", "\nyouth-ignored-share,61,"), encoding="utf-8"))
+    assert "political life, 61% believe" in " ".join(page.inner_text("body").split())
     page.goto(preview.url + "book/chronology.html")
     assert "had reached 4,404 people" in " ".join(page.inner_text("body").split())
     counts = project_copy / "data" / "chronology_counts.csv"

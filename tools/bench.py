@@ -7,12 +7,13 @@ ratios, not seconds. It also counts the notebooks each scenario executed and che
 edit really changed the figure and the glued number (no stale output).
 
     python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests] [--skip-preview] [--growth 4 10]
-                          [--baseline REV] [--growth-only]
+                          [--baseline REV] [--growth-only] [--quick]
 
 With Chromium present it also times `make preview`: a prose edit saved until the open page shows
 it, next to stock `jupyter-book build` on the same edits. `--growth` builds synthetic books that
 many times the size (cold, no change, one page edited), to show how the costs grow;
-`--growth-only` measures only that.
+`--growth-only` measures only that; `--quick` only a no-change `make book` and the preview's
+save-to-page time.
 
 `--baseline REV` also measures that git revision of the project (e.g. the commit before a change)
 in the same run, before the current tree, each against its own floor: compare the ratios.
@@ -240,6 +241,7 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool, with_
 GROWN_PARTS = ("The thesis", "Data and methods")
 # What a page defines for cross-references: `(label)=` targets and `name:` options (directives,
 # figures of code cells). A copy renames them, else the book would define each twice.
+QUOTED = re.compile(r"\{quoted\}`([^`]+)`")
 DEFINED_NAME = re.compile(r"^\((?P<label>[^)\s]+)\)=|^:\s*name:\s*(?P<name>\S+)\s*$", re.M)
 
 
@@ -264,6 +266,9 @@ def grow(root: Path, factor: int) -> int:
                 for found in DEFINED_NAME.finditer(source.read_text(encoding="utf-8")):
                     label = found.group("label") or found.group("name")
                     text = re.sub(rf"(?<![\w-]){re.escape(label)}(?![\w-])", f"{label}-copy{copy}", text)
+                # A quoted quantity defines a label where it is quoted (book_extensions/quantities.py),
+                # once in the book: a copy shows the quantity's name instead.
+                text = QUOTED.sub(r"``\1``", text)
                 (root / f"{name}.md").write_text(text, encoding="utf-8")
                 chapters.append({"file": name})
             toc["parts"].append({"caption": f"{part['caption']} (copy {copy})", "chapters": chapters})
@@ -422,6 +427,32 @@ def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None, grow
     return "\n".join(lines) + "\n"
 
 
+def quick(runs: int, baseline: str | None) -> int:
+    """A no-change `make book` and a prose edit saved until `make preview` shows it, for this tree
+    and (interleaved, so that both see the same load) a baseline revision."""
+    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
+    try:
+        projects = [Project.of_revision(baseline, workdir / "baseline")] if baseline else []
+        projects.append(Project(workdir / "current" / "project"))
+        shutil.copytree(ROOT, projects[-1].root, ignore=IGNORE)
+        for project in projects:
+            project.build()
+            project.build()
+        no_change = {project.name: [] for project in projects}
+        for _ in range(runs):
+            for project in projects:
+                no_change[project.name].append(project.build())
+        shown = {project.name: preview_seconds(project, runs) for project in projects}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("| scenario | " + " | ".join(f"{name} (s)" for name in no_change) + " |")
+    print("|---|" + "---:|" * len(no_change))
+    for scenario, times in (("no-change make book", no_change), ("prose edit saved until make preview shows it", shown)):
+        print(f"| {scenario} (median of {runs}) | " + " | ".join(
+            f"{median(values):.2f} ({', '.join(f'{v:.1f}' for v in values)})" for values in times.values()) + " |")
+    return 0
+
+
 def growth_only(factors: list[int]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
     try:
@@ -448,11 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-preview", action="store_true", help="no preview and stock "
                         "jupyter-book timing (they need Chromium: tools/debian-packages.sh browser)")
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, in the same run")
+    parser.add_argument("--quick", action="store_true", help="only the two author's-loop figures: a no-change "
+                        "make book and a prose edit saved until make preview shows it (with --baseline, "
+                        "side by side, the runs interleaved); writes nothing")
     parser.add_argument("--growth-only", action="store_true", help="only the growth table (the book as it "
                         "is built once cold, once unchanged and once with a page edited); writes nothing")
     args = parser.parse_args(argv)
     if args.growth_only:
         return growth_only(args.growth)
+    if args.quick:
+        return quick(args.runs, args.baseline)
     info = machine()
     with_pdf = not args.skip_pdf and shutil.which("xelatex") is not None
     with_preview = not args.skip_preview and CHROMIUM.exists()

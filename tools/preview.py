@@ -151,6 +151,8 @@ class KeptSphinx:
     def saved(self, changed: list[str]) -> None:
         if not all(name.startswith(self.KEEPS_APPLICATION) for name in changed):
             self.drop()
+        if any(name.startswith("kzthesis/") for name in changed):
+            forget_package()
 
     def drop(self) -> None:
         if self.namespace is not None:
@@ -220,6 +222,14 @@ class KeptSphinx:
             return 1
         written_once(self.app)
         return 0
+
+
+def forget_package() -> None:
+    """The extensions import `kzthesis` in this process (the quoted quantities, the edition's
+    notes): after a change to the package, the next build imports it again, as a new process
+    would, instead of running the code it imported before the change."""
+    for name in [name for name in sys.modules if name == "kzthesis" or name.startswith("kzthesis.")]:
+        del sys.modules[name]
 
 
 def written_once(app) -> None:
