@@ -117,3 +117,63 @@ def test_a_broken_directive_is_shown_in_the_page_and_the_next_save_recovers(prev
     save(project_copy, "```{nosuchdirective}\n```\n\n" + OLD, recovered)
     shows(page, recovered)
     assert page.locator("#preview-error").count() == 0
+
+
+def reloaded_after(page, change) -> None:
+    """Make `change` (a save) and wait until the preview has reloaded the open page."""
+    with page.expect_event("load", timeout=REBUILD_MILLISECONDS):
+        change()
+
+
+def first_note_and_figure(page) -> tuple[str, str]:
+    note = page.locator("a.footnote-reference.thesis-note").first.get_attribute("href")
+    return note, page.locator(".caption-number").first.inner_text().strip()
+
+
+def cited_in(project_copy, key: str) -> list[str]:
+    """The notes that the bibliography's entry `key` links back to (its text once)."""
+    from bs4 import BeautifulSoup
+
+    html = (project_copy / "_build" / "html" / "book" / "bibliography.html").read_text(encoding="utf-8")
+    entry = BeautifulSoup(html, "html.parser").find(id=f"bib-{key}")
+    assert len([p for p in entry.find_all("p") if "thesis-cited-in" not in p.get("class", [])]) == 1, entry
+    return [a["href"] for a in entry.find_all("a") if "#note-" in a.get("href", "")]
+
+
+def test_the_kept_application_renumbers_notes_and_keeps_chapter_numbers(preview, page, project_copy):
+    """Saves of one page keep the preview's Sphinx application: a note removed from chapter 1
+    renumbers chapter 2's notes and leaves the bibliography's list of the notes that cite its
+    source; its return numbers them back and lists it again; chapter 2's figure keeps its
+    chapter's number save after save (and the page shows no error)."""
+    key = "rubin1998postsoviet"  # cited once, in chapter 1's note 27
+    page.goto(preview.url + "book/chapter2.html")
+    assert first_note_and_figure(page) == ("#note-30", "Fig. 2.1")
+    assert cited_in(project_copy, key) == ["chapter1.html#note-27"]
+    note = f"{{footcite}}`{key}`"
+    reloaded_after(page, lambda: save(project_copy, note, ""))
+    assert first_note_and_figure(page) == ("#note-29", "Fig. 2.1")
+    assert cited_in(project_copy, key) == []
+    reloaded_after(page, lambda: save(project_copy, "involving Russia itself. ",
+                                      f"involving Russia itself{note}. "))
+    assert first_note_and_figure(page) == ("#note-30", "Fig. 2.1")
+    assert cited_in(project_copy, key) == ["chapter1.html#note-27"]
+    assert page.locator("#preview-error").count() == 0
+
+
+def test_a_data_edit_shows_the_new_computed_value(preview, page, project_copy):
+    """A count that notebooks compute, and a quantity the preview's own process reads (a quoted
+    quantity, printed by the extensions through kzthesis.data)."""
+    page.goto(preview.url + "book/chapter4.html")
+    assert "political life, 59% believe" in " ".join(page.inner_text("body").split())
+    quoted = project_copy / "data" / "quoted_quantities.csv"
+    reloaded_after(page, lambda: quoted.write_text(quoted.read_text(encoding="utf-8").replace(
+        "\nyouth-ignored-share,59,", "\nyouth-ignored-share,61,"), encoding="utf-8"))
+    assert "political life, 61% believe" in " ".join(page.inner_text("body").split())
+    page.goto(preview.url + "book/chronology.html")
+    assert "had reached 4,404 people" in " ".join(page.inner_text("body").split())
+    counts = project_copy / "data" / "chronology_counts.csv"
+    reloaded_after(page, lambda: counts.write_text(
+        counts.read_text(encoding="utf-8").replace(",detained,4404,", ",detained,4504,"), encoding="utf-8"))
+    text = " ".join(page.inner_text("body").split())
+    assert "had reached 4,504 people" in text and "4,404" not in text
+    assert page.locator("#preview-error").count() == 0

@@ -7,11 +7,13 @@ ratios, not seconds. It also counts the notebooks each scenario executed and che
 edit really changed the figure and the glued number (no stale output).
 
     python -m tools.bench [--runs 3] [--skip-pdf] [--skip-tests] [--skip-preview] [--growth 4 10]
-                          [--baseline REV]
+                          [--baseline REV] [--growth-only] [--quick]
 
 With Chromium present it also times `make preview`: a prose edit saved until the open page shows
 it, next to stock `jupyter-book build` on the same edits. `--growth` builds synthetic books that
-many times the size (cold, no change, one page edited), to show how the costs grow.
+many times the size (cold, no change, one page edited), to show how the costs grow;
+`--growth-only` measures only that; `--quick` only a no-change `make book` and the preview's
+save-to-page time.
 
 `--baseline REV` also measures that git revision of the project (e.g. the commit before a change)
 in the same run, before the current tree, each against its own floor: compare the ratios.
@@ -123,9 +125,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure_growth(workdir: Path, factors: list[int], runs: int) -> dict:
+def measure_growth(workdir: Path, factors: list[int], runs: int, cache: Path) -> dict:
     """Cold, no-change and one-page-edit builds of synthetic books `factor` times the size (the
-    thesis and the notebooks copied under new names): does the incremental cost stay flat?"""
+    thesis and the notebooks copied under new names): does the incremental cost stay flat?
+
+    The grown book's first build starts from `cache`, the jupyter-cache of the book as it is: a
+    copied notebook whose code is the original's reuses its execution (executing the copies of
+    the 10× book again would take most of an hour on 2 cores and measures the notebooks, not
+    the book's size), so "cold" is Sphinx's first build of the larger book plus the copies whose
+    code the copy changed."""
     rows = {}
     for factor in factors:
         project = Project(workdir / f"grown-{factor}" / "project", f"{factor}× book")
@@ -134,11 +142,14 @@ def measure_growth(workdir: Path, factors: list[int], runs: int) -> dict:
         cold, no_change, edit = [], [], []
         for i in range(runs):
             project.clean()
+            shutil.copytree(cache, project.root / "_build" / cache.name)
             cold.append(project.build())
+            project_executed_cold = project.executed()
             no_change.append(project.build())
             project.edit(PROSE_PAGE, PROSE_OLD if i == 0 else f"{PROSE_OLD} ({i})", f"{PROSE_OLD} ({i + 1})")
             edit.append(project.build())
         rows[f"{factor}× book"] = {"factor": factor, "pages": pages, "cold": median(cold),
+                                   "executed_cold": project_executed_cold,
                                    "no_change": median(no_change), "one_page_edit": median(edit)}
         print(f"  {factor}× book ({pages} pages): cold {median(cold):.1f} s, no-change {median(no_change):.1f} s, "
               f"one page edited {median(edit):.1f} s", flush=True)
@@ -230,6 +241,7 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool, with_
 GROWN_PARTS = ("The thesis", "Data and methods")
 # What a page defines for cross-references: `(label)=` targets and `name:` options (directives,
 # figures of code cells). A copy renames them, else the book would define each twice.
+QUOTED = re.compile(r"\{quoted\}`([^`]+)`")
 DEFINED_NAME = re.compile(r"^\((?P<label>[^)\s]+)\)=|^:\s*name:\s*(?P<name>\S+)\s*$", re.M)
 
 
@@ -254,6 +266,9 @@ def grow(root: Path, factor: int) -> int:
                 for found in DEFINED_NAME.finditer(source.read_text(encoding="utf-8")):
                     label = found.group("label") or found.group("name")
                     text = re.sub(rf"(?<![\w-]){re.escape(label)}(?![\w-])", f"{label}-copy{copy}", text)
+                # A quoted quantity defines a label where it is quoted (book_extensions/quantities.py),
+                # once in the book: a copy shows the quantity's name instead.
+                text = QUOTED.sub(r"``\1``", text)
                 (root / f"{name}.md").write_text(text, encoding="utf-8")
                 chapters.append({"file": name})
             toc["parts"].append({"caption": f"{part['caption']} (copy {copy})", "chapters": chapters})
@@ -289,12 +304,12 @@ class PreviewProcess:
         self.process.wait(timeout=60)
 
 
-def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[float]]:
-    """Seconds from saving a prose edit to the open page showing the new words, with `make
-    preview` and Chromium; then, on the same edits, stock `jupyter-book build` alone."""
+def preview_seconds(project: Project, runs: int) -> list[float]:
+    """Seconds from saving a prose edit to the page open in Chromium showing the new words, with
+    `make preview` (its edits end in "(preview N)", N from 1 to `runs`)."""
     from playwright.sync_api import sync_playwright
 
-    shown, stock = [], []
+    shown = []
     preview = PreviewProcess(project)
     try:
         with sync_playwright() as playwright:
@@ -311,6 +326,14 @@ def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[fl
             browser.close()
     finally:
         preview.stop()
+    return shown
+
+
+def preview_and_stock(project: Project, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from saving a prose edit to the open page showing the new words, with `make
+    preview` and Chromium; then, on the same edits, stock `jupyter-book build` alone."""
+    shown = preview_seconds(project, runs)
+    stock = []
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
     # Not timed: stock jupyter-book passes another configuration (an absolute external_toc_path),
     # so its first build after ours reads every page again.
@@ -350,13 +373,17 @@ def machine() -> dict:
 def growth_table(rows: dict, growth: dict) -> list[str]:
     """The book as it is (1×) and the synthetic larger ones, side by side."""
     one = {"factor": 1, "pages": None, "cold": rows["cold HTML build"]["median_seconds"],
+           "executed_cold": rows["cold HTML build"]["executed"],
            "no_change": rows["no-change rebuild"]["median_seconds"],
            "one_page_edit": rows["one chapter's prose edited"]["median_seconds"]}
-    lines = ["", "Growth (the thesis and the notebooks copied under new names; one run each):", "",
-             "| book | pages | cold (s) | no-change (s) | one page edited (s) |", "|---|---:|---:|---:|---:|"]
+    lines = ["", "Growth (the thesis and the notebooks copied under new names; one run each; a larger "
+             "book's first build starts from the 1× book's notebook cache, see measure_growth):", "",
+             "| book | pages | cold (s) | notebooks executed cold | no-change (s) | one page edited (s) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for name, row in [("1× (this book)", one), *growth.items()]:
         pages = "" if row["pages"] is None else str(row["pages"])
-        lines.append(f"| {name} | {pages} | {row['cold']:.1f} | {row['no_change']:.1f} | {row['one_page_edit']:.1f} |")
+        lines.append(f"| {name} | {pages} | {row['cold']:.1f} | {row.get('executed_cold', '')} | "
+                     f"{row['no_change']:.1f} | {row['one_page_edit']:.1f} |")
     return lines
 
 
@@ -400,6 +427,48 @@ def table(rows: dict, info: dict, baseline: tuple[str, dict] | None = None, grow
     return "\n".join(lines) + "\n"
 
 
+def quick(runs: int, baseline: str | None) -> int:
+    """A no-change `make book` and a prose edit saved until `make preview` shows it, for this tree
+    and (interleaved, so that both see the same load) a baseline revision."""
+    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
+    try:
+        projects = [Project.of_revision(baseline, workdir / "baseline")] if baseline else []
+        projects.append(Project(workdir / "current" / "project"))
+        shutil.copytree(ROOT, projects[-1].root, ignore=IGNORE)
+        for project in projects:
+            project.build()
+            project.build()
+        no_change = {project.name: [] for project in projects}
+        for _ in range(runs):
+            for project in projects:
+                no_change[project.name].append(project.build())
+        shown = {project.name: preview_seconds(project, runs) for project in projects}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("| scenario | " + " | ".join(f"{name} (s)" for name in no_change) + " |")
+    print("|---|" + "---:|" * len(no_change))
+    for scenario, times in (("no-change make book", no_change), ("prose edit saved until make preview shows it", shown)):
+        print(f"| {scenario} (median of {runs}) | " + " | ".join(
+            f"{median(values):.2f} ({', '.join(f'{v:.1f}' for v in values)})" for values in times.values()) + " |")
+    return 0
+
+
+def growth_only(factors: list[int]) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="thesis-bench-"))
+    try:
+        project = Project(workdir / "current" / "project")
+        shutil.copytree(ROOT, project.root, ignore=IGNORE)
+        rows = {"cold HTML build": {"median_seconds": project.build(), "executed": project.executed()},
+                "no-change rebuild": {"median_seconds": project.build()}}
+        project.edit(PROSE_PAGE, PROSE_OLD, f"{PROSE_OLD} (1)")
+        rows["one chapter's prose edited"] = {"median_seconds": project.build()}
+        growth = measure_growth(workdir, factors, 1, project.root / "_build" / ".jupyter_cache")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\n".join(growth_table(rows, growth)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -410,7 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-preview", action="store_true", help="no preview and stock "
                         "jupyter-book timing (they need Chromium: tools/debian-packages.sh browser)")
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, in the same run")
+    parser.add_argument("--quick", action="store_true", help="only the two author's-loop figures: a no-change "
+                        "make book and a prose edit saved until make preview shows it (with --baseline, "
+                        "side by side, the runs interleaved); writes nothing")
+    parser.add_argument("--growth-only", action="store_true", help="only the growth table (the book as it "
+                        "is built once cold, once unchanged and once with a page edited); writes nothing")
     args = parser.parse_args(argv)
+    if args.growth_only:
+        return growth_only(args.growth)
+    if args.quick:
+        return quick(args.runs, args.baseline)
     info = machine()
     with_pdf = not args.skip_pdf and shutil.which("xelatex") is not None
     with_preview = not args.skip_preview and CHROMIUM.exists()
@@ -423,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         project = Project(workdir / "current" / "project")
         shutil.copytree(ROOT, project.root, ignore=IGNORE)
         rows = measure(project, args.runs, with_pdf, not args.skip_tests, with_preview)
-        growth = measure_growth(workdir, args.growth, 1)
+        growth = measure_growth(workdir, args.growth, 1, project.root / "_build" / ".jupyter_cache")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     text = table(rows, info, before, growth)

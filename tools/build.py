@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from book_extensions import records
-from tools import execute_notebooks, refs, results
+from tools import execute_notebooks, unchanged
 
 ROOT = execute_notebooks.ROOT
 BUILD = ROOT / "_build"
@@ -50,6 +50,8 @@ PDF_NAME = "thesis"
 UNFINISHED = BUILD / ".unfinished"
 LOCK = BUILD / ".lock"
 ERROR_LOG = BUILD / "build-error.log"
+# What a `make book` that finds nothing changed since its last successful build prints.
+UP_TO_DATE = "nothing changed since the last build, which succeeded"
 # The digest of the last references.bib that read without problems: not parsed twice.
 REFS_READ = BUILD / ".references-read"
 
@@ -58,6 +60,11 @@ TARGETS = {"html": ("html", HTML_DIR), "latex": ("latex", LATEX_DIR), "pdf": ("l
            "epub": ("epub", EPUB_DIR)}
 # Folders of the HTML output whose files are only there because a page uses them.
 SWEPT = ("_images", "_downloads", "_static/tippy")
+
+
+# Paths relative to the project: a copy of it keeps the same configuration (and so its Sphinx
+# environment, for an incremental build).
+CONFIG_OVERRIDES = {"external_toc_path": "_toc.yml", "latex_individualpages": False}
 
 
 class BuildFailed(RuntimeError):
@@ -92,10 +99,7 @@ def sphinx(target: str, fresh: bool) -> int:
     os.chdir(ROOT)
     result = build_sphinx(ROOT, outdir, use_external_toc=True, noconfig=True,
                           path_config=str(ROOT / "_config.yml"),
-                          # Paths relative to the project: a copy of it keeps the same configuration
-                          # (and so its Sphinx environment, for an incremental build).
-                          confoverrides={"external_toc_path": "_toc.yml",
-                                         "latex_individualpages": False},
+                          confoverrides=dict(CONFIG_OVERRIDES),
                           builder=builder, warningiserror=True, keep_going=True, freshenv=fresh)
     return result if isinstance(result, int) else 1
 
@@ -207,6 +211,8 @@ def epubcheck() -> None:
 def check_references() -> None:
     """references.bib can be read, checked before Sphinx, whose message names no file (or a wrong
     line); a file already read without problems is not parsed again."""
+    from tools import refs
+
     digest = hashlib.sha256((ROOT / refs.BIB_NAME).read_bytes()).hexdigest()
     if REFS_READ.exists() and REFS_READ.read_text(encoding="utf-8") == digest:
         return
@@ -216,7 +222,19 @@ def check_references() -> None:
     REFS_READ.write_text(digest, encoding="utf-8")
 
 
-def build(target: str) -> None:
+def build(target: str, render=sphinx, rendered=lambda: None, may_skip: bool = True) -> None:
+    """`render(target, fresh)` runs Sphinx (make preview keeps one application alive);
+    `rendered()` is called as soon as the pages are written, before the manifest and the rest;
+    `may_skip=False` runs Sphinx even when nothing changed (make preview, which knows what did)."""
+    # The HTML only (`make book`, run after every edit): the PDF and the EPUB are built in full
+    # when asked for.
+    record = unchanged.Record(BUILD / ".unchanged-html", [HTML_DIR, records.cache_path(ROOT)])
+    inputs = unchanged.inputs(ROOT) if target == "html" else None
+    if may_skip and inputs is not None and not UNFINISHED.exists() and record.matches(inputs):
+        execute_notebooks.write_report([], [], 0.0)
+        print(f"{UP_TO_DATE}: {HTML_DIR.relative_to(ROOT)} is up to date", flush=True)
+        return
+    record.forget()
     check_references()
     fresh = UNFINISHED.exists()
     if fresh:
@@ -232,8 +250,11 @@ def build(target: str) -> None:
         # The EPUB packs every file of its folder: start empty (a previous run leaves the book
         # and sphinx-external-toc's redirect page there).
         shutil.rmtree(EPUB_DIR, ignore_errors=True)
-    if sphinx(target, fresh) != 0:
+    if render(target, fresh) != 0:
         raise BuildFailed(f"the {target} build failed (the messages above name the file)")
+    rendered()
+    from tools import results
+
     # The manifest of this build's results, and (in the web book) the source it was built from.
     manifest = results.write_manifest()
     if target == "html":
@@ -245,6 +266,8 @@ def build(target: str) -> None:
     if target == "epub":
         epubcheck()
     UNFINISHED.unlink()
+    if inputs is not None:
+        record.write(inputs)
 
 
 def _terminate(signum, frame):

@@ -24,7 +24,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from book_extensions import ROOT, records
@@ -124,6 +123,7 @@ def _failure_message(path: Path, nb, exc_string: str) -> str:
 
 def execute(path_text: str) -> tuple[dict, float, dict]:
     """Run one notebook (in a worker process); returns (executed nb, seconds, what it used)."""
+    import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
     path = Path(path_text)
@@ -273,16 +273,20 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
             if own_server is not None:
                 own_server.stop()
         pool.shutdown()
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps({
-        "notebooks": len(paths), "executed": [o.__dict__ for o in outcomes],
-        "wall_seconds": time.perf_counter() - started, "failures": failures}, indent=1))
+    write_report(paths, outcomes, time.perf_counter() - started, failures)
     if failures:
         raise NotebookFailed(summarise(failures))
     if verbose:
         print(f"notebooks: {len(paths)}, executed: {len(outcomes)}, "
               f"reused from cache: {len(paths) - len(todo)}", flush=True)
     return outcomes
+
+
+def write_report(paths: list[Path], outcomes: list[Outcome], seconds: float, failures: list[str] = ()) -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({
+        "notebooks": len(paths), "executed": [o.__dict__ for o in outcomes],
+        "wall_seconds": seconds, "failures": list(failures)}, indent=1))
 
 
 def records_bundle(nb, path: Path, record: records.NotebookRecord, seconds: float):

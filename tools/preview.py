@@ -3,11 +3,13 @@
 Serves `_build/html` on localhost, rebuilds the book whenever a source is saved (`book/`,
 `notebooks/`, `data/`, `references.bib`, `kzthesis/`, `_static/`, `_config.yml`, `_toc.yml`) and
 reloads the page open in the browser. Each rebuild is the build of `make book`
-(tools/build.py), run in this long-lived process so that it pays no interpreter start and no
-imports: a prose edit re-reads one page; a data edit re-executes only the notebooks that read the
-file, in kernels forked from a server started with the preview (tools/kernel_server.py). A
-failed build is shown in the terminal and over the open page (the messages name file
-and line); the server keeps running and the next good save reloads the page.
+(tools/build.py), run in this long-lived process with one Sphinx application kept between saves
+of pages (`KeptSphinx`): a prose edit pays no interpreter start, no imports and no loading of
+the configuration, extensions or environment, re-reads one page and writes the pages that
+changed; the open page reloads as soon as they are written. A data edit re-executes only the
+notebooks that read the file, in kernels forked from a server started with the preview
+(tools/kernel_server.py). A failed build is shown in the terminal and over the open page (the
+messages name file and line); the server keeps running and the next good save reloads the page.
 
     python -m tools.preview [--port 8000] [--no-browser]
 
@@ -30,6 +32,8 @@ import traceback
 import webbrowser
 from pathlib import Path
 
+import yaml
+
 from tools import build as book_build
 from tools import execute_notebooks, kernel_server
 
@@ -38,7 +42,7 @@ HTML_DIR = book_build.HTML_DIR
 # What an author saves; a change to anything else (the build's own output) is not a source.
 WATCHED = ("book", "notebooks", "data", "kzthesis", "_static", "references.bib", "_config.yml",
            "_toc.yml")
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 # Editors write a file in several steps: wait for the saves to settle before building.
 SETTLE_SECONDS = 0.05
 EVENTS_PATH = "/__preview__/events"
@@ -110,8 +114,8 @@ def sphinx_defaults_restorer():
     """Sphinx's own configuration defaults are objects shared by every application of a process,
     and the themes append to one of them (`templates_path`) as each application starts: in a
     process that builds again and again, the list would grow, the configuration's hash change,
-    and every page be written at every build. Restoring the defaults before each build makes it
-    the build a new process would run."""
+    and every page be written at every build. Restoring the defaults before each new application
+    makes it the application a new process would start."""
     import copy
 
     from sphinx.config import Config
@@ -125,15 +129,143 @@ def sphinx_defaults_restorer():
     return restore
 
 
-def build_once(restore_defaults=lambda: None) -> str | None:
-    """One build of the HTML book as `make book` runs it; the error text, or None."""
-    restore_defaults()
-    errors = Tee(sys.stderr)
-    saved = sys.stderr
-    sys.stderr = errors
+class KeptSphinx:
+    """One Sphinx application for the whole session, built again after each save: no
+    configuration, extensions, theme or environment to load again, and Sphinx re-reads only the
+    pages that its own rule (`env.note_dependency`, book_extensions/dependencies.py) finds out of
+    date, then writes only the pages that changed.
+
+    The application is kept only while what it loaded at its start is unchanged: a save of a page
+    (`book/`, `notebooks/`) keeps it; any other save (the configuration and table of contents,
+    references.bib, which sphinxcontrib-bibtex reads at start, data, the package, style sheets
+    and templates) and a failed build start a new one, as `make book` would."""
+
+    # Saves under these folders keep the application: they are the pages Sphinx reads itself.
+    KEEPS_APPLICATION = ("book/", "notebooks/")
+
+    def __init__(self):
+        self.app = None
+        self.namespace = None  # docutils' registries, patched for the application's lifetime
+        self.restore_defaults = sphinx_defaults_restorer()
+
+    def saved(self, changed: list[str]) -> None:
+        if not all(name.startswith(self.KEEPS_APPLICATION) for name in changed):
+            self.drop()
+        if any(name.startswith("kzthesis/") for name in changed):
+            forget_package()
+
+    def drop(self) -> None:
+        if self.namespace is not None:
+            self.namespace.close()
+        self.app = self.namespace = None
+
+    def start(self, target: str, fresh: bool):
+        """The application as jupyter_book.sphinx.build_sphinx (make book) creates it."""
+        from contextlib import ExitStack
+
+        from jupyter_book.config import get_final_config
+        from jupyter_book.pdf import update_latex_documents
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        self.drop()
+        self.restore_defaults()
+        builder, outdir = book_build.TARGETS[target]
+        os.chdir(ROOT)
+        config, meta = get_final_config(user_yaml=ROOT / "_config.yml", cli_config=dict(book_build.CONFIG_OVERRIDES),
+                                        sourcedir=ROOT, use_external_toc=True)
+        self.namespace = ExitStack()
+        self.namespace.enter_context(patch_docutils(None))
+        self.namespace.enter_context(docutils_namespace())
+        app = Sphinx(srcdir=ROOT, confdir=None, outdir=outdir, doctreedir=outdir.parent / ".doctrees",
+                     buildername=builder, confoverrides=config, status=sys.stdout, warning=sys.stderr,
+                     freshenv=fresh, warningiserror=True, keep_going=True)
+        app.config.latex_documents = update_latex_documents(app.config.latex_documents,
+                                                             meta["latex_doc_overrides"])
+        if app.config["use_multitoc_numbering"] and "numbered: true" in yaml.dump(
+                app.config.external_site_map.as_json()):
+            app.setup_extension("sphinx_multitoc_numbering")
+        self.app = app
+
+    def reset_carried_state(self) -> None:
+        """What one build leaves in memory that a new process, loading the saved environment,
+        would not have: Sphinx's copies of the doctrees it read before a page was read again
+        (the numbering of sections and figures would read the old page), the text that
+        sphinxcontrib-bibtex adds to the citation nodes it keeps in the environment while the
+        bibliography is written (saved empty, before writing: written twice, every entry would
+        show twice), and sphinx-external-toc's chapter counters."""
+        from sphinx.environment import CONFIG_OK
+
+        env = self.app.env
+        env.config_status = CONFIG_OK  # the configuration checked at the start: a change drops the application
+        env._pickled_doctree_cache.clear()
+        env._write_doc_doctree_cache.clear()
+        for bibliography in env.domaindata.get("cite", {}).get("bibliographies", {}).values():
+            for node in bibliography.citation_nodes.values():
+                node.children = []
+        restart_chapter_counts(self.app)
+
+    def render(self, target: str, fresh: bool) -> int:
+        if fresh or self.app is None:
+            self.start(target, fresh)
+        else:
+            self.reset_carried_state()
+            self.app.statuscode = 0
+            self.app._warncount = 0
+        try:
+            self.app.build()
+        except BaseException:
+            self.drop()
+            raise
+        if self.app.statuscode != 0:
+            self.drop()
+            return 1
+        written_once(self.app)
+        return 0
+
+
+def forget_package() -> None:
+    """The extensions import `kzthesis` in this process (the quoted quantities, the edition's
+    notes): after a change to the package, the next build imports it again, as a new process
+    would, instead of running the code it imported before the change."""
+    for name in [name for name in sys.modules if name == "kzthesis" or name.startswith("kzthesis.")]:
+        del sys.modules[name]
+
+
+def written_once(app) -> None:
+    """The pages of the package's modules and of the data files (book_extensions/sources.py)
+    show only `kzthesis/` and `data/`, whose change starts a new application: written by its
+    first build, they are not written again at every save."""
+    from book_extensions.sources import source_pages
+
+    for listener in list(app.events.listeners["html-collect-pages"]):
+        if listener.handler is source_pages:
+            app.disconnect(listener.id)
+
+
+def restart_chapter_counts(app) -> None:
+    """sphinx-external-toc's table-of-contents collector counts the chapters it numbers in
+    counters of its own that only a new collector starts at zero: with one application kept,
+    the thesis's chapter 2 would become chapter 6 at the next build, 10 at the one after."""
+    from sphinx.environment.collectors.toctree import TocTreeCollector
+
+    for listener in app.events.listeners["env-get-updated"]:
+        collector = getattr(listener.handler, "__self__", None)
+        if isinstance(collector, TocTreeCollector):
+            for name in list(vars(collector)):
+                if name.endswith("_count"):
+                    setattr(collector, name, 0)
+
+
+def build_once(sphinx: KeptSphinx, errors: Tee, rendered=lambda: None) -> str | None:
+    """One build of the HTML book as `make book` runs it; the error text, or None. `rendered()`
+    is called as soon as the pages are written (the manifest and the source archive follow)."""
+    errors.kept = io.StringIO()
     try:
         with book_build.exclusive_build():
-            book_build.build("html")
+            # Sphinx runs even when nothing changed: the first build starts the application
+            # that the saves after it use.
+            book_build.build("html", render=sphinx.render, rendered=rendered, may_skip=False)
         return None
     except book_build.BuildFailed as failure:
         kept = execute_notebooks.ANSI.sub("", errors.kept.getvalue())
@@ -141,10 +273,9 @@ def build_once(restore_defaults=lambda: None) -> str | None:
                     if ": WARNING:" in line or ": ERROR:" in line or ": CRITICAL:" in line]
         return "\n".join([*dict.fromkeys(problems), str(failure)])
     except Exception as error:  # noqa: BLE001 - shown in the page; the server keeps running
+        sphinx.drop()
         book_build.ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
         return f"{type(error).__name__}: {error}"
-    finally:
-        sys.stderr = saved
 
 
 def snapshot(root: Path = ROOT) -> dict[str, float]:
@@ -172,7 +303,9 @@ def changed_files(before: dict, after: dict) -> list[str]:
 
 def watch_and_build(state: BuildState, built_first=lambda: None) -> None:
     """Build at once, then after every change to a watched file; runs until interrupted."""
-    restore_defaults = sphinx_defaults_restorer()
+    sphinx = KeptSphinx()
+    # For the whole session: the kept application writes its warnings to the stream it started with.
+    errors = sys.stderr = Tee(sys.stderr)
     seen = snapshot()
     pending = ["start"]
     while True:
@@ -180,13 +313,19 @@ def watch_and_build(state: BuildState, built_first=lambda: None) -> None:
             started = time.perf_counter()
             shown = ", ".join(pending[:5]) + (" …" if len(pending) > 5 else "")
             print(f"\npreview: building ({shown})", flush=True)
-            error = build_once(restore_defaults)
-            state.publish(error)
+
+            def rendered(started=started):
+                state.publish(None)
+                print(f"preview: pages written in {time.perf_counter() - started:.1f} s; the open "
+                      f"pages reload", flush=True)
+
+            error = build_once(sphinx, errors, rendered)
             took = time.perf_counter() - started
             if error is None:
-                print(f"preview: built in {took:.1f} s; the open pages reload", flush=True)
+                print(f"preview: built in {took:.1f} s", flush=True)
                 built_first()
             else:
+                state.publish(error)
                 print(f"preview: the build failed after {took:.1f} s (shown in the page):\n{error}",
                       file=sys.stderr, flush=True)
         time.sleep(POLL_SECONDS)
@@ -196,6 +335,7 @@ def watch_and_build(state: BuildState, built_first=lambda: None) -> None:
             time.sleep(SETTLE_SECONDS)
             current = snapshot()
             pending = changed_files(seen, current)
+            sphinx.saved(pending)
         seen = current
 
 
@@ -279,14 +419,20 @@ def main(argv: list[str] | None = None) -> int:
     # Kernels ready to fork for the whole session: a data edit starts its notebooks at once.
     execute_notebooks.use_this_checkout()
     kernels = kernel_server.KernelServer.start()
-    try:
-        watch_and_build(state, open_browser_once)
-    except KeyboardInterrupt:
+
+    def stop(*_) -> None:
         kernels.stop()
         execute_notebooks.stop_children()
         print("\npreview: stopped", flush=True)
-    finally:
-        server.shutdown()
+        # At once, even in the middle of a build (which leaves _build/.unfinished, so that the next
+        # one reads every page again), without waiting for the build to unwind.
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        watch_and_build(state, open_browser_once)
+    except KeyboardInterrupt:
+        stop()
     return 0
 
 
