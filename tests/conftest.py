@@ -50,10 +50,19 @@ def build(root: Path, builder: str = "html") -> BuildResult:
 
 def pytest_collection_modifyitems(items):
     """Every test that needs the built book (directly or through another fixture) is marked
-    `book`; `make check` runs the others."""
+    `book`; `make check` runs the others. The files that build a copy of the project come first:
+    `make test` hands whole files to its workers in this order, so the long ones start at once and
+    the short ones fill in at the end, and the workers finish together (the longest, a few minutes
+    each, are marked `long`)."""
+    builds_a_copy = set()
     for item in items:
-        if "built_book" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "built_book" in fixtures:
             item.add_marker(pytest.mark.book)
+        if "build_snapshot" in fixtures:
+            builds_a_copy.add(item.path)
+    # A stable sort: each file keeps its order.
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.path not in builds_a_copy))
 
 
 @pytest.fixture(scope="session")
