@@ -52,7 +52,7 @@ check: $(INSTALLED)  ## Quick checks without building the book (about a minute):
 	$(VENV)/bin/ruff check kzthesis book_extensions tools tests
 	$(PY) -m kzthesis.data
 	$(PY) -m tools.refs check
-	$(PY) -m pytest -m "not book" -q
+	$(PY) -m pytest -m "not book" -q -n $(TEST_WORKERS)
 
 bench: $(INSTALLED)  ## Measure the edit–rebuild loop (writes benchmarks/latest.md)
 	$(PY) -m tools.bench
