@@ -3,6 +3,8 @@ for tests that change data, prose or code (the real checkout is never modified).
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -50,25 +52,30 @@ def build(root: Path, builder: str = "html") -> BuildResult:
 
 def pytest_collection_modifyitems(items):
     """Every test that needs the built book (directly or through another fixture) is marked
-    `book`; `make check` runs the others. The files that build a copy of the project come first:
-    `make test` hands whole files to its workers in this order, so the long ones start at once and
-    the short ones fill in at the end, and the workers finish together (the longest, a few minutes
-    each, are marked `long`)."""
-    builds_a_copy = set()
+    `book`; `make check` runs the others."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "built_book" in fixtures:
+        if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
-        if "build_snapshot" in fixtures:
-            builds_a_copy.add(item.path)
-    # A stable sort: each file keeps its order.
-    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.path not in builds_a_copy))
 
 
 @pytest.fixture(scope="session")
-def built_book() -> BuildResult:
-    """The real book, built in the checkout's own _build/ (reusing its cache)."""
-    result = build(ROOT)
+def built_book(tmp_path_factory) -> BuildResult:
+    """The real book, built in the checkout's own _build/ (reusing its cache), once per run: the
+    workers of `make test` share it, since a worker's build would rewrite pages that another
+    worker's browser is reading."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        result = build(ROOT)
+    else:
+        shared = tmp_path_factory.getbasetemp().parent  # this run's folder, one for all workers
+        with (shared / "built-book.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            record = shared / "built-book.json"
+            if record.exists():
+                result = BuildResult(**json.loads(record.read_text(encoding="utf-8")), root=ROOT)
+            else:
+                result = build(ROOT)
+                record.write_text(json.dumps({"returncode": result.returncode, "output": result.output}),
+                                  encoding="utf-8")
     assert result.returncode == 0, result.output[-5000:]
     return result
 

@@ -17,8 +17,6 @@ import pytest
 
 from conftest import build, page_text
 
-pytestmark = pytest.mark.long  # minutes of builds: started first (conftest.py)
-
 
 def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")

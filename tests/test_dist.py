@@ -11,13 +11,9 @@ import shutil
 import subprocess
 import tarfile
 
-import pytest
-
 from test_results import MAKE, commit_all, run, with_environment
 
 from tools import results
-
-pytestmark = pytest.mark.long  # minutes of builds: started first (conftest.py)
 
 
 def test_release_bundle_is_complete_deterministic_and_verifies(project_copy, tmp_path):

@@ -25,8 +25,6 @@ from bs4 import BeautifulSoup
 
 from conftest import build, copy_of_project, text_of
 
-pytestmark = pytest.mark.long  # minutes of builds: started first (conftest.py)
-
 SCRIPT = "<script>alert(1001)</script>"
 IMG = "<img src=x onerror=alert(1002)>"
 OUTSIDE = "../" * 16 + "etc/passwd"  # from book/ or notebooks/ of the copy: the machine's file
