@@ -3,6 +3,7 @@ for tests that change data, prose or code (the real checkout is never modified).
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 import os
@@ -171,6 +172,30 @@ def data_copy(tmp_path, monkeypatch):
     data.reset()
     yield copy
     data.reset()
+
+
+def edit_row(path: Path, row_id: str, **values) -> int:
+    """Change the row whose `id` is `row_id` in the CSV file `path` (a copy's) and make the package
+    load it again; the row's line in the file."""
+    from kzthesis import data
+
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    index = next(i for i, row in enumerate(rows) if row["id"] == row_id)
+    rows[index].update(values)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    data.reset()
+    return index + 2
+
+
+def validation_problems() -> list[str]:
+    """What validating data/ (or the copy the package loads) reports, as text."""
+    from kzthesis import data
+
+    return [str(p) for p in data.validate_all()]
 
 
 # The edition's marks inside the author's sentences: an emendation's sign, and a number's origin

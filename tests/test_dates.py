@@ -4,30 +4,20 @@ the dates that differ, each with both places linked (kzthesis.chronology.dates_a
 
 from __future__ import annotations
 
-import csv
 
 from bs4 import BeautifulSoup
 
-from kzthesis import chronology, data
+from conftest import edit_row, validation_problems
+
+from kzthesis import chronology
 
 
 def edit(copy, row_id: str, **values) -> int:
     """Change the row `row_id` of the copy's data/event_dates.csv; its line in the file."""
-    path = copy / "event_dates.csv"
-    with path.open(encoding="utf-8", newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    index = next(i for i, row in enumerate(rows) if row["id"] == row_id)
-    rows[index].update(values)
-    with path.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    data.reset()
-    return index + 2
+    return edit_row(copy / "event_dates.csv", row_id, **values)
 
 
-def problems() -> list[str]:
-    return [str(p) for p in data.validate_all()]
+problems = validation_problems
 
 
 def test_the_table_ties_every_date_of_the_prose_to_a_day_of_the_chronology():

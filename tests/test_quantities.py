@@ -9,7 +9,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from conftest import HTML, build, text_of
+from conftest import HTML, build, edit_row, text_of, validation_problems
 from kzthesis import data, quoted
 
 
@@ -18,25 +18,12 @@ def rows(copy) -> list[dict]:
         return list(csv.DictReader(stream))
 
 
-def write(copy, table: list[dict]) -> None:
-    with (copy / "quoted_quantities.csv").open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(table[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
-    data.reset()
-
-
 def changed(copy, quantity_id: str, **values) -> int:
     """Change the row `quantity_id` of the copy; its line in the file."""
-    table = rows(copy)
-    index = next(i for i, row in enumerate(table) if row["id"] == quantity_id)
-    table[index].update(values)
-    write(copy, table)
-    return index + 2
+    return edit_row(copy / "quoted_quantities.csv", quantity_id, **values)
 
 
-def problems() -> list[str]:
-    return [str(p) for p in data.validate_all()]
+problems = validation_problems
 
 
 # --- the loader ------------------------------------------------------------------------------------
