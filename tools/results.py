@@ -40,13 +40,13 @@ from pathlib import Path
 from book_extensions import ROOT, records
 from book_extensions.provenance import figure_call
 from book_extensions.reproduction import MANIFEST_NAME, SOURCE_ARCHIVE_NAME  # noqa: F401 (build.py uses both)
+from tools.unchanged import NOT_INPUT
 
 FORMAT = 1
 # The inputs whose digests the manifest lists (repository-relative glob patterns).
 INPUTS = ("copy-text/*", "data/*", "references.bib", "book/*.md", "book/*.csv", "notebooks/*.md",
           "kzthesis/*.py", "requirements.lock", "_config.yml", "_toc.yml")
 # What a copy of the project leaves out when it is not made from git (an unpacked archive).
-NOT_SOURCE = {".venv", ".git", "_build", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 KINDS = {"value": "values", "figure": "figures", "table": "tables", "output": "other outputs"}
 
 
@@ -325,7 +325,7 @@ def source_files(root: Path) -> list[str]:
         return sorted(name for name in listed.stdout.split("\0") if name and (root / name).is_file())
     found = []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [name for name in subfolders if name not in NOT_SOURCE and not name.endswith(".egg-info")]
+        subfolders[:] = [name for name in subfolders if name not in NOT_INPUT and not name.endswith(".egg-info")]
         found += [(Path(folder) / name).relative_to(root).as_posix() for name in files]
     return sorted(found)
 

@@ -20,7 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Folders that hold no input of the build (outputs, environments, caches).
+# Folders that hold no input of the build (outputs, environments, caches): no source either
+# (tools/results.py archives the others).
 NOT_INPUT = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules"}
 # What the build's outputs depend on besides files.
 ENVIRONMENT_VARIABLES = ("SOURCE_DATE_EPOCH",)
