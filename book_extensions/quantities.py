@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ENV_QUANTITIES = "book_quantities"  # docname -> [entry of every quantity on the page, in order]
 ENV_LIST_PAGES = "book_quantities_list_pages"  # the pages that hold the appendix's list
+ENV_LIST_SHOWN = "book_quantities_list_shown"  # what the list showed when last written
 COMPUTED, QUOTED = "computed", "quoted"
 
 
@@ -345,9 +346,24 @@ class NumbersOrigins(SphinxDirective):
         return [origins_list()]
 
 
-def rewrite_origins_list(app, env, added, changed, removed) -> list[str]:
-    """The appendix lists the numbers of every page: it is written again when any page was read."""
-    return sorted(getattr(env, ENV_LIST_PAGES, set())) if added or changed or removed else []
+def origins_list_shows(app, env) -> str:
+    """Everything the appendix's list is made of (filled when its page is written): each thesis
+    page in order with its title, the first number of its notes (a quoted quantity's note is
+    printed with the thesis's number) and the quantities recorded when it was read."""
+    from .notes import first_number, thesis_docnames
+
+    recorded = getattr(env, ENV_QUANTITIES, {})
+    return repr([(page, env.titles[page].astext() if page in env.titles else None,
+                  first_number(app, env, page), recorded.get(page)) for page in thesis_docnames(app)])
+
+
+def rewrite_origins_list(app, env) -> list[str]:
+    """The appendix is written again, without being read, when what it lists changed: a prose
+    edit that moves no number and no note leaves it as it is (make preview writes one page)."""
+    shows = origins_list_shows(app, env)
+    previous = getattr(env, ENV_LIST_SHOWN, None)
+    env.__dict__[ENV_LIST_SHOWN] = shows
+    return sorted(getattr(env, ENV_LIST_PAGES, set())) if previous != shows else []
 
 
 def _origin_nodes(origin: list, app, docname: str, page: str) -> list[nodes.Node]:
@@ -445,7 +461,7 @@ def setup(app) -> None:
     app.add_directive("numbers-origins", NumbersOrigins)
     app.add_transform(RecordQuantities)
     app.connect("doctree-resolved", fill_origins_list)
-    app.connect("env-get-outdated", rewrite_origins_list)
+    app.connect("env-get-updated", rewrite_origins_list)
     app.add_role("quoted", quoted_role)
     app.add_role("computed", computed_role)
     app.add_role_to_domain("glue", "text", OriginPasteTextRole(), override=True)

@@ -56,6 +56,10 @@ def test_prose_edit_executes_no_notebook(project_copy):
     assert result.executed() == []
     assert "Executing notebook" not in result.output
     assert "A wave of rallies demanding" in text_of(result.page("introduction"))
+    # Only the edited page is read and written, with the landing page (Sphinx writes its root
+    # page at every build): the appendix of the numbers' origins lists none of these words.
+    assert result.pages("reading sources") == ["book/introduction"]
+    assert result.pages("writing output") == ["book/index", "book/introduction"]
 
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
