@@ -301,7 +301,16 @@ class Style(BaseStyle):
         return String(" ").join(blocks)
 
     def format_entry(self, label, entry, bib_data=None):
-        return FormattedEntry(entry.key, self.format_text(entry), label)
+        # sphinxcontrib-bibtex formats every entry at every build: an entry is formatted once
+        # per process (a tenth of a second of each of make preview's rebuilds).
+        key = (type(self), entry.key, entry.type, tuple(entry.fields.items()),
+               tuple((role, tuple(map(str, people))) for role, people in entry.persons.items()))
+        if key not in _FORMATTED:
+            _FORMATTED[key] = self.format_text(entry)
+        return FormattedEntry(entry.key, _FORMATTED[key], label)
+
+
+_FORMATTED: dict[tuple, Text] = {}  # an entry's content -> its formatted text
 
 
 @functools.cache

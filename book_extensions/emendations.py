@@ -160,12 +160,21 @@ class MarkEmendations(SphinxTransform):
         from kzthesis.edition import edition_notes, note_label
 
         emended = {(r.page, r.seed_line, r.seed_text) for r in found.itertuples()}
+        # The labels added below hold no text: each block's text is worked out once for all the
+        # notes of the page (a chapter has dozens of notes and hundreds of blocks).
+        texts: dict[int, str] = {}
+
+        def block_text(block: nodes.Element) -> str:
+            if id(block) not in texts:
+                texts[id(block)] = _block_text(block)
+            return texts[id(block)]
+
         for index, row in enumerate(edition_notes().itertuples()):
             if row.page == page and (row.page, row.seed_line, row.seed_text) not in emended:
                 self._mark_paragraph(row.edition_text, note_label(index),
-                                     numbers_vary=row.kind == "number")
+                                     numbers_vary=row.kind == "number", block_text=block_text)
 
-    def _mark_paragraph(self, words: str, label: str, numbers_vary: bool) -> None:
+    def _mark_paragraph(self, words: str, label: str, numbers_vary: bool, block_text=_block_text) -> None:
         """A label at the start of the first paragraph holding `words` (in a glossary, of the
         definition of the entry that holds them; for a heading, of the first paragraph under
         it; failing all, of the page's first paragraph); in a table, the table's own.
@@ -184,7 +193,7 @@ class MarkEmendations(SphinxTransform):
 
         kinds = (nodes.table, nodes.paragraph, nodes.definition_list_item)
         def holds(block: nodes.Element) -> bool:  # spacing aside ("Political(%)" in a note)
-            text = _block_text(block)
+            text = block_text(block)
             return bool(pattern.search(text)) or squashed in text.replace(" ", "")
 
         squashed = _comparable(words).replace(" ", "")
