@@ -241,8 +241,9 @@ def measure(project: Project, runs: int, with_pdf: bool, with_tests: bool, with_
 GROWN_PARTS = ("The thesis", "Data and methods")
 # What a page defines for cross-references: `(label)=` targets and `name:` options (directives,
 # figures of code cells). A copy renames them, else the book would define each twice.
-QUOTED = re.compile(r"\{quoted\}`([^`]+)`")
 DEFINED_NAME = re.compile(r"^\((?P<label>[^)\s]+)\)=|^:\s*name:\s*(?P<name>\S+)\s*$", re.M)
+# Roles that print a row of a data table on the one page that the row names.
+QUOTED = re.compile(r"\{(?:quoted|dated)\}`([^`]+)`")
 
 
 def grow(root: Path, factor: int) -> int:
@@ -266,8 +267,9 @@ def grow(root: Path, factor: int) -> int:
                 for found in DEFINED_NAME.finditer(source.read_text(encoding="utf-8")):
                     label = found.group("label") or found.group("name")
                     text = re.sub(rf"(?<![\w-]){re.escape(label)}(?![\w-])", f"{label}-copy{copy}", text)
-                # A quoted quantity defines a label where it is quoted (book_extensions/quantities.py),
-                # once in the book: a copy shows the quantity's name instead.
+                # A quoted quantity and a dated event define a label where they are printed
+                # (book_extensions/quantities.py, dates.py), once in the book, on the page their
+                # table names: a copy shows the row's name instead.
                 text = QUOTED.sub(r"``\1``", text)
                 (root / f"{name}.md").write_text(text, encoding="utf-8")
                 chapters.append({"file": name})
