@@ -86,8 +86,11 @@ def environment() -> dict:
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
-    packages = {dist.metadata["Name"].lower(): dist.version for dist in metadata.distributions()
-                if dist.metadata["Name"] and dist.metadata["Name"].lower() != project.lower()}
+    packages = {}
+    for dist in metadata.distributions():
+        about = dist.metadata  # parsed from its file at every access: once per package
+        if about["Name"] and about["Name"].lower() != project.lower():
+            packages[about["Name"].lower()] = about["Version"]
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "packages": dict(sorted(packages.items()))}
 
