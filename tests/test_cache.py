@@ -1,5 +1,6 @@
 """Cache invalidation follows the data: a data edit re-executes exactly the notebooks that read
-the file and changes the rendered number; a prose edit executes nothing."""
+the file and changes the rendered number (and the build writes nothing into the sources); a prose
+edit executes nothing."""
 
 import hashlib
 
@@ -22,8 +23,11 @@ def test_data_edit_reexecutes_only_its_readers_and_changes_the_number(project_co
     text = counts.read_text(encoding="utf-8")
     assert ",detained,4404," in text
     counts.write_text(text.replace(",detained,4404,", ",detained,4504,"), encoding="utf-8")
+    before = source_snapshot(project_copy)
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
+    # Notebooks ran and pages were read and written: nothing of the sources was written.
+    assert source_snapshot(project_copy) == before
     # Only the chronology appendix, its notebook and the audit (which checks the quantities the
     # thesis quotes against these counts) read this file; the errata page does not: no printed
     # number of the prose restates it.
@@ -69,10 +73,3 @@ def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_co
     assert result.returncode == 0, result.output[-3000:]
     # The About page lists the edition notes; the errata link each number to its emendation.
     assert result.executed() == ["book/about.md", "book/errata.md"]
-
-
-def test_build_never_writes_into_sources(project_copy):
-    before = source_snapshot(project_copy)
-    result = build(project_copy)
-    assert result.returncode == 0, result.output[-3000:]
-    assert source_snapshot(project_copy) == before
