@@ -59,19 +59,10 @@ def build(root: Path, builder: str = "html") -> BuildResult:
 
 def pytest_collection_modifyitems(items):
     """Every test that needs the built book (directly or through another fixture) is marked
-    `book`; `make check` runs the others.
-
-    The files that build copies of the project (a minute or more each) come first: `make test`
-    hands whole files to its workers in this order, so that the short files fill in at the end
-    instead of one long file running alone while the other workers wait."""
-    builds_copies = set()
+    `book`; `make check` runs the others."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "built_book" in fixtures:
+        if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
-        if "build_snapshot" in fixtures:
-            builds_copies.add(item.path)
-    items.sort(key=lambda item: item.path not in builds_copies)  # stable: each file stays whole
 
 
 @pytest.fixture(scope="session")
