@@ -417,11 +417,12 @@ def fill_origins_list(app, doctree, docname: str) -> None:
                 where.append(nodes.Text(f", {entry['section']}"))
             origin = table_origin(entry["cells"]) if "cells" in entry else entry["origin"]
             body += _row([number, where, entry["kind"], _origin_nodes(origin, app, docname, page)])
-    # In the PDF, the columns share the line and wrap (20 %, 30 %, 10 %, 40 %): the widest
-    # number, "7,985,769", fits its column; a data file's name may break after an underscore
+    # In the PDF, the columns share the line and wrap (20 %, 25 %, 15 %, 40 %): the widest
+    # number, "7,985,769", fits its column, and the class "computed" its own (at 10 % it was
+    # hyphenated); a data file's name may break after an underscore
     # ("data/survey_recommendations.csv" is wider than the origin's column).
     ragged = r">{\raggedright\def\_{\textunderscore\allowbreak}\arraybackslash}"
-    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{10}}" for share in (2, 3, 1, 4)))
+    spec = addnodes.tabular_col_spec(spec="".join(f"{ragged}\\X{{{share}}}{{20}}" for share in (4, 5, 3, 8)))
     for placeholder in lists:
         placeholder.replace_self([spec.deepcopy(), table.deepcopy()])
 

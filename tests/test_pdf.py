@@ -610,6 +610,14 @@ def test_no_page_carries_code_or_program_output(pdf):
     assert found == []
 
 
+def test_the_appendix_of_origins_prints_each_class_unbroken(pdf):
+    """The class column of "Where the numbers come from" holds "computed" on one line (at a
+    tenth of the line, every row read "com-puted")."""
+    appendix = "\n".join(p for p in pdf.pages if p.lstrip().startswith("Where the numbers come from"))
+    assert "computed" in appendix
+    assert re.search(r"\bputed\b", appendix) is None
+
+
 def test_each_chart_is_printed_once(pdf):
     """One drawing per chart: no two pages draw the same chart, and the List of Figures lists
     exactly the charts there are."""
