@@ -225,13 +225,19 @@ def thesis_docnames(app) -> list[str]:
     return [doc for caption, _, docnames in toc_parts(app) if caption in parts for doc in docnames]
 
 
-def first_number(app, env, docname: str) -> int:
-    """The thesis's number of the first note of `docname`."""
-    order = thesis_docnames(app)
-    if docname not in order:
-        return 1
+def first_numbers(app, env) -> dict[str, int]:
+    """The thesis's number of the first note of each of its pages, in reading order."""
     counts = getattr(env, ENV_COUNTS, {})
-    return 1 + sum(counts.get(doc, 0) for doc in order[: order.index(docname)])
+    numbers, number = {}, 1
+    for doc in thesis_docnames(app):
+        numbers[doc] = number
+        number += counts.get(doc, 0)
+    return numbers
+
+
+def first_number(app, env, docname: str) -> int:
+    """The thesis's number of the first note of `docname` (1 for a page outside the thesis)."""
+    return first_numbers(app, env).get(docname, 1)
 
 
 class NotesAsFootnotes(SphinxPostTransform):
@@ -279,7 +285,7 @@ def renumbered(app, env) -> list[str]:
     """Pages whose notes now start at another number (a note was added or removed on a page
     before them): they are written again, although their sources did not change."""
     previous = getattr(env, ENV_OFFSETS, {})
-    current = {doc: first_number(app, env, doc) for doc in thesis_docnames(app)}
+    current = first_numbers(app, env)
     env.__dict__[ENV_OFFSETS] = current
     return [doc for doc, number in current.items() if previous.get(doc) not in (None, number)]
 

@@ -350,11 +350,11 @@ def origins_list_shows(app, env) -> str:
     """Everything the appendix's list is made of (filled when its page is written): each thesis
     page in order with its title, the first number of its notes (a quoted quantity's note is
     printed with the thesis's number) and the quantities recorded when it was read."""
-    from .notes import first_number, thesis_docnames
+    from .notes import first_numbers
 
     recorded = getattr(env, ENV_QUANTITIES, {})
-    return repr([(page, env.titles[page].astext() if page in env.titles else None,
-                  first_number(app, env, page), recorded.get(page)) for page in thesis_docnames(app)])
+    return repr([(page, env.titles[page].astext() if page in env.titles else None, number,
+                  recorded.get(page)) for page, number in first_numbers(app, env).items()])
 
 
 def rewrite_origins_list(app, env) -> list[str]:
