@@ -145,11 +145,16 @@ def remove_source_maps(app: Sphinx, exception) -> None:
 EDITION_KEY = "book_edition_stamp"  # env: (commit, date) of the pages as last written
 
 
-def edition_stamp(app: Sphinx) -> tuple[str, str]:
+def edition_stamp_of(root: Path) -> tuple[str, str]:
+    """The commit and date that the footer of a build of the project at `root` prints."""
     from .latex import build_commit, build_date
 
+    return build_commit(root), build_date()
+
+
+def edition_stamp(app: Sphinx) -> tuple[str, str]:
     if not hasattr(app, "book_edition_stamp"):
-        app.book_edition_stamp = (build_commit(Path(app.srcdir)), build_date())
+        app.book_edition_stamp = edition_stamp_of(Path(app.srcdir))
     return app.book_edition_stamp
 
 

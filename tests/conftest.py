@@ -40,7 +40,9 @@ class BuildResult:
 
     def pages(self, step: str) -> list[str]:
         """The pages Sphinx says it went through at `step`: "reading sources" or "writing output"."""
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", self.output)  # Sphinx's colours
+        from tools.execute_notebooks import ANSI
+
+        plain = ANSI.sub("", self.output)  # Sphinx's colours
         return sorted(re.findall(rf"^{step}\.\.\. \[\s*\d+%\] (\S+)$", plain, re.MULTILINE))
 
     def executed(self) -> list[str]:
@@ -96,13 +98,6 @@ def copy_of_project(folder: Path, build_snapshot: Path) -> Path:
     shutil.copytree(build_snapshot, copy / "_build")
     relocate_sphinx_environment(copy / "_build" / ".doctrees" / "environment.pickle", ROOT, copy)
     return copy
-
-
-def edition_stamp_of(copy: Path) -> tuple[str, str]:
-    """The footer's commit and date that a build of `copy` prints (book_extensions/reader.py)."""
-    from book_extensions.latex import build_commit, build_date
-
-    return build_commit(copy), build_date()
 
 
 @pytest.fixture()
@@ -174,7 +169,7 @@ def relocate_sphinx_environment(pickle_path: Path, old: Path, new: Path) -> None
     with pickle_path.open("rb") as handle:
         environment = pickle.load(handle)
     moved(environment)
-    from book_extensions.reader import EDITION_KEY
+    from book_extensions.reader import EDITION_KEY, edition_stamp_of
 
     environment.__dict__[EDITION_KEY] = edition_stamp_of(new)
     with pickle_path.open("wb") as handle:
