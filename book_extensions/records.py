@@ -51,9 +51,14 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
 
 
+# libyaml's parser where PyYAML has it (the wheels do): _config.yml is read at every build, and
+# the pure-Python parser takes a tenth of a second over it.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def cache_path(root: Path) -> Path:
     """The jupyter-cache folder that myst-nb reads (`execute: cache:` in _config.yml)."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    config = yaml.load((root / "_config.yml").read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     return root / config.get("execute", {}).get("cache", "_build/.jupyter_cache")
 
 
@@ -61,7 +66,7 @@ def is_notebook(text: str) -> bool:
     """A MyST page is a notebook when its front matter names a kernel (as myst-nb decides)."""
     if not text.startswith("---"):
         return False
-    front = yaml.safe_load(text.split("---", 2)[1]) or {}
+    front = yaml.load(text.split("---", 2)[1], Loader=_YAML_LOADER) or {}
     return isinstance(front, dict) and "kernelspec" in front
 
 
