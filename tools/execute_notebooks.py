@@ -170,13 +170,19 @@ def summarise(messages: list[str]) -> str:
     return "\n".join(shown)
 
 
-def validate_data() -> None:
-    """Validate the data package once, in this process, before any kernel reads it: an invalid
-    file is reported once (not by every notebook that reads it), and kernels skip validation of
-    content validated here (kzthesis.data.VALIDATION_CACHE)."""
+def use_validation_record() -> None:
+    """Kernels, and the extensions that read data/ in this process (the quoted quantities), skip
+    validating content that a build validated already (kzthesis.data.VALIDATION_CACHE)."""
     from kzthesis import data
 
     os.environ[data.VALIDATION_CACHE] = str(ROOT / "_build" / ".data-validated")
+
+
+def validate_data() -> None:
+    """Validate the data package once, in this process, before any kernel reads it: an invalid
+    file is reported once (not by every notebook that reads it)."""
+    from kzthesis import data
+
     try:
         problems = data.validate_all()
     except data.DataError as error:  # the description itself cannot be read
@@ -220,6 +226,7 @@ def use_this_checkout() -> None:
 
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
     use_this_checkout()
+    use_validation_record()
     paths = [p for p in (paths or toc_files()) if p.suffix == ".md"
              and records.is_notebook(p.read_text(encoding="utf-8"))]
     from jupyter_cache import get_cache

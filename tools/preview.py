@@ -151,7 +151,7 @@ class KeptSphinx:
     def saved(self, changed: list[str]) -> None:
         if not all(name.startswith(self.KEEPS_APPLICATION) for name in changed):
             self.drop()
-        if any(name.startswith("kzthesis/") for name in changed):
+        if any(name.startswith(("kzthesis/", "data/")) for name in changed):
             forget_package()
 
     def drop(self) -> None:
@@ -227,8 +227,9 @@ class KeptSphinx:
 
 def forget_package() -> None:
     """The extensions import `kzthesis` in this process (the quoted quantities, the edition's
-    notes): after a change to the package, the next build imports it again, as a new process
-    would, instead of running the code it imported before the change."""
+    notes): after a change to the package or to the data, the next build imports it again, as a
+    new process would, instead of running the code it imported before the change or serving the
+    data it loaded (and validated) before it."""
     for name in [name for name in sys.modules if name == "kzthesis" or name.startswith("kzthesis.")]:
         del sys.modules[name]
 
