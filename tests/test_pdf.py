@@ -678,3 +678,38 @@ def test_bookmarks_have_contents_numbers_and_appendix_letters(pdf):
     assert "1 The Soviet Union and early Kazakhstan" in titles
     assert "1.1 Legacy of the Soviet Union" in titles
     assert "A Survey results" in titles and "C Chronology of the events" in titles
+
+
+@pytest.mark.book  # poppler's pdffonts and pdftotext, which `make test` installs
+def test_a_printed_chart_is_set_in_freeserif_even_for_letters_outside_its_copy(tmp_path):
+    """The printed copy of a chart embeds the smaller copy of FreeSerif (kzthesis.figures
+    _chart_copy_of_font) and, for a letter the copy lacks, FreeSerif itself: every letter is
+    drawn, none is a missing glyph, all as TrueType."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+
+    from kzthesis import figures
+
+    label = "Қазақстан ₸ 95% confidence, fi — אלף"  # Kazakh, tenge, a ligature; Hebrew: outside
+    with figures.print_medium(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of a glyph missing from every font
+        figures.apply_style()
+        figure, axes = plt.subplots()
+        axes.set_title(label)
+        chart = tmp_path / "chart.pdf"
+        chart.write_bytes(print_figure(figure, fmt="pdf", bbox_inches=None))
+        plt.close(figure)
+    fonts = subprocess.run(["pdffonts", str(chart)], capture_output=True, text=True).stdout
+    embedded = [line.split() for line in fonts.splitlines()[2:]]
+    assert len(embedded) >= 2  # the copy, and FreeSerif for the Hebrew letters
+    assert all(row[0].split("+")[-1] == "FreeSerif" and row[1:3] == ["CID", "TrueType"]
+               for row in embedded), fonts
+    text = subprocess.run(["pdftotext", str(chart), "-"], capture_output=True, text=True).stdout
+    assert "Қазақстан ₸ 95% confidence, fi" in text and "אלף" in text[::-1] + text, text
+    with figures.print_medium():
+        from matplotlib import font_manager
+
+        copy = font_manager.findfont(figures.PRINT_CHART_FONT, fallback_to_default=False)
+    assert "kzthesis-chart-fonts" in copy and copy.endswith(".ttf"), copy
