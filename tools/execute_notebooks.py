@@ -239,14 +239,18 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     failures: list[str] = []
     started = time.perf_counter()
     if todo:
-        workers = jobs or min(len(todo), os.cpu_count() or 1)
-        # Forked kernels pay off when notebooks wait for a worker: with no more notebooks than
-        # workers, stock kernels import in parallel, sooner than one server can. A server that
+        cores = os.cpu_count() or 1
+        # One worker more than cores: a notebook waits about half a second for its kernel to
+        # answer and to end, time in which another can compute (a cold build's 16 notebooks on
+        # 2 cores: 21.7 s with 2 workers, 19.9 s with 3; `-j N` to compare).
+        workers = jobs or min(len(todo), cores + 1)
+        # Forked kernels pay off when notebooks outnumber the cores: with no more notebooks than
+        # cores, stock kernels import in parallel, sooner than one server can. A server that
         # is already running (make preview keeps one) serves every build.
         server = own_server = None
         if kernel_server.KernelServer.current is not None:
             server = kernel_server.KernelServer.current
-        elif len(todo) > workers:
+        elif len(todo) > cores:
             server = own_server = kernel_server.KernelServer.start()  # imports while data are validated
         try:
             validate_data()
