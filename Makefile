@@ -45,7 +45,7 @@ dist: $(INSTALLED)  ## The release bundle: PDF, EPUB, web book, data, executed n
 
 test: $(INSTALLED) $(NPM_INSTALLED) check-refs  ## Run the whole test suite (PDF, EPUB, browser tests)
 	tools/debian-packages.sh pdf epub browser
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 check: $(INSTALLED)  ## Quick checks without building the book (about a minute): lint, data, references, unit tests
 	$(VENV)/bin/ruff check kzthesis book_extensions tools tests

@@ -59,27 +59,12 @@ def build(root: Path, builder: str = "html") -> BuildResult:
     return BuildResult(process.returncode, process.stdout + process.stderr, root)
 
 
-# The files that take longest (seconds of one `make test` on 2 cores, 30 November 2026), run first:
-# `make test` gives each worker whole files in the order collected (--no-loadscope-reorder: by
-# default pytest-xdist hands out the files with most tests first, which left the long files of a
-# few tests, test_dist.py's 90 s, for last, one worker busy while the other had nothing left).
-# An outdated figure only costs time, never a test.
-LONGEST_FIRST = {"test_build_reliability.py": 146, "test_browser_reader.py": 120,
-                 "test_browser.py": 119, "test_dist.py": 92, "test_quantities.py": 82,
-                 "test_preview.py": 72, "test_browser_sources.py": 71, "test_cache.py": 69,
-                 "test_results.py": 44, "test_appendices.py": 37, "test_pdf.py": 36,
-                 "test_add_citation.py": 31, "test_epub.py": 28, "test_escaping.py": 24,
-                 "test_data_faults.py": 23, "test_browser_provenance.py": 23,
-                 "test_references.py": 22, "test_collation.py": 20, "test_browser_quantities.py": 19}
-
-
 def pytest_collection_modifyitems(items):
     """Every test that needs the built book (directly or through another fixture) is marked
-    `book`; `make check` runs the others. The longest files come first (LONGEST_FIRST)."""
+    `book`; `make check` runs the others."""
     for item in items:
         if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
-    items.sort(key=lambda item: -LONGEST_FIRST.get(item.path.name, 0))  # stable: files stay whole
 
 
 @pytest.fixture(scope="session")
