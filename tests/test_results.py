@@ -107,7 +107,8 @@ def test_verify_reproduces_every_result_and_names_each_changed_one(project_copy)
     assert result.returncode != 0 and "verify] Error 1" in result.stderr, result.stdout + result.stderr
     report = result.stdout
     rows = difference_rows(report)
-    assert ["value", "detained-0108", "book/chronology", "4404", "4504", ""] in rows
+    assert ["value", "detained-0108", "book/chronology", "4404", "4504", ""] in rows, \
+        result.stdout[-3000:] + result.stderr[-3000:]
     assert any(row[:3] == ["figure", "fig-chronology-counts", "book/chronology"] for row in rows)
     assert any(row[:3] == ["figure", "fig-nb-chronology", "notebooks/chronology"] for row in rows)
     assert "its data changed: data/chronology_counts.csv" in report
