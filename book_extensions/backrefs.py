@@ -26,7 +26,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from . import ancestors
-from .notes import KEY, first_number
+from .notes import KEY, first_numbers
 
 ENV_CITES = "thesis_note_sources"  # docname -> [(note's place on the page, [keys])]
 NOTE_KEYS = "thesis_note_keys"      # on a note: the keys of its sources, in order
@@ -185,15 +185,14 @@ def _unlabelled(citations: list[nodes.citation]) -> nodes.bullet_list:
 
 def _citing(app, env) -> dict[str, list[tuple[str, list[int]]]]:
     """key -> [(page, [thesis note numbers])], pages in the book's order."""
-    from .notes import thesis_docnames
-
     cites = getattr(env, ENV_CITES, {})
-    order = [*thesis_docnames(app), *sorted(set(cites) - set(thesis_docnames(app)))]
+    numbers = first_numbers(app, env)  # the thesis's pages in order, with their first note
+    order = [*numbers, *sorted(set(cites) - set(numbers))]
     result: dict[str, list[tuple[str, list[int]]]] = {}
     for doc in order:
         if doc not in cites:
             continue
-        offset = first_number(app, env, doc) - 1
+        offset = numbers.get(doc, 1) - 1
         for place, keys in cites[doc]:
             for key in keys:
                 pages = result.setdefault(key, [])

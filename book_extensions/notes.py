@@ -261,12 +261,9 @@ class NumberThesisNotes(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         notes = list(self.document.findall(
             lambda n: isinstance(n, (nodes.footnote, nodes.footnote_reference)) and "thesis_note" in n))
-        offsets: dict[str, int] = {}
+        numbers = first_numbers(self.app, self.env) if notes else {}
         for node in notes:
-            doc = node["thesis_note_doc"]
-            if doc not in offsets:
-                offsets[doc] = first_number(self.app, self.env, doc) - 1
-            label = str(offsets[doc] + node["thesis_note"])
+            label = str(numbers.get(node["thesis_note_doc"], 1) - 1 + node["thesis_note"])
             # Anchors named by the thesis's number: chapter2.html#note-43 is note 43.
             if isinstance(node, nodes.footnote):
                 node[0].children = [nodes.Text(label)]
