@@ -240,9 +240,9 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     started = time.perf_counter()
     if todo:
         cores = os.cpu_count() or 1
-        # One worker more than cores: a notebook waits about half a second for its kernel to
-        # answer and to end, time in which another can compute (a cold build's 16 notebooks on
-        # 2 cores: 21.7 s with 2 workers, 19.9 s with 3; `-j N` to compare).
+        # One worker more than cores: a notebook waits for its kernel to start and to end,
+        # time in which another can compute (a cold build's 16 notebooks on 2 cores: 21.7 s
+        # with 2 workers, 19.9 s with 3, before kernels answered sooner; `-j N` to compare).
         workers = jobs or min(len(todo), cores + 1)
         # Forked kernels pay off when notebooks outnumber the cores: with no more notebooks than
         # cores, stock kernels import in parallel, sooner than one server can. A server that

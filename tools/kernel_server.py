@@ -27,13 +27,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 SOCKET_VARIABLE = "KZTHESIS_KERNEL_SERVER"
 # Third-party modules only: the package under test is never preloaded (see above).
-# inflect alone costs about a second of CPU (typeguard instruments it at import).
-PRELOAD = ("IPython", "ipykernel.kernelapp", "numpy", "pandas", "matplotlib.pyplot", "seaborn",
-           "myst_nb", "inflect", "frictionless")
+# inflect alone costs about a second of CPU (typeguard instruments it at import); the kernel
+# class and its debugger (debugpy) are imported only when a kernel starts, 60 ms each time.
+PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "numpy",
+           "pandas", "matplotlib.pyplot", "seaborn", "myst_nb", "inflect", "frictionless")
 # What `python -m ipykernel_launcher` sets before the notebook's code runs.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
@@ -97,14 +99,53 @@ def forked_kernel_manager_class():
     path = os.environ.get(SOCKET_VARIABLE)
     if not path:
         return None
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class PromptKernelClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout=None):
+            """Ready once the kernel answers on its shell channel and a message arrives on
+            IOPub (so that no output is lost). jupyter_client's own wait then drains IOPub until
+            it has been silent for 0.2 s, half of a short notebook's time; nbclient needs no
+            such drain, since it keeps only the messages that answer its own requests."""
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:  # IOPub not connected yet: ask again
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("the kernel died before it answered")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the kernel did not answer in {timeout} s")
 
     class ForkedKernelManager(AsyncKernelManager):
+        @default("client_factory")
+        def _client_factory_default(self):
+            return PromptKernelClient
+
         @property
         def kernel_spec(self):
             return KernelSpec(argv=[sys.executable, "-I", "-S", __file__, path, "{connection_file}"],
                               display_name="Python 3", language="python", interrupt_mode="signal")
+
+        async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
+            # A kernel ends within milliseconds of its shutdown request; jupyter_client looks
+            # every 0.1 s whether it has.
+            await super()._async_finish_shutdown(waittime, pollinterval=0.01, restart=restart)
 
     return ForkedKernelManager
 
