@@ -32,10 +32,13 @@ from pathlib import Path
 
 SOCKET_VARIABLE = "KZTHESIS_KERNEL_SERVER"
 # Third-party modules only: the package under test is never preloaded (see above).
-# inflect alone costs about a second of CPU (typeguard instruments it at import); the kernel
-# class and its debugger (debugpy) are imported only when a kernel starts, 60 ms each time.
+# inflect alone costs about a second of CPU (typeguard instruments it at import); myst-nb's glue
+# imports nbformat and with it jsonschema, whose URI checker compiles 39 grammars (over a second
+# in every kernel that glues a number); the kernel class and its debugger (debugpy) are imported
+# only when a kernel starts, 60 ms each time.
 PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "numpy",
-           "pandas", "matplotlib.pyplot", "seaborn", "myst_nb", "inflect", "frictionless")
+           "pandas", "matplotlib.pyplot", "seaborn", "myst_nb", "myst_nb.ext.glue", "inflect",
+           "frictionless")
 # What `python -m ipykernel_launcher` sets before the notebook's code runs.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
@@ -158,6 +161,9 @@ def serve(listener_fd: int) -> None:
     signal.signal(signal.SIGINT, lambda *_: None)
     if sys.path and sys.path[0] in ("", str(Path(__file__).parent)):
         del sys.path[0]  # the script's folder, as ipykernel_launcher removes its own
+    # debugpy, imported with the kernel's debugger, warns on stderr (the build's terminal) that
+    # Python's frozen modules may hide breakpoints: no one debugs the server.
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
     print(READY, flush=True)
