@@ -19,7 +19,8 @@ It changes nothing in the HTML build. For the LaTeX builder it:
   signs (`displayed_url` shows encoded letters as letters);
 * (the footnotes keep the thesis's numbers through the book: notes.py);
 * keeps the bibliography in the Bibliography chapter (Sphinx would move it to the very end);
-* calls a figure "Figure" in captions and references (the HTML keeps "Fig.").
+* calls a figure "Figure" in captions and references (the HTML keeps "Fig.");
+* prints each chart from its printed copy (PrintedCharts).
 The columns of the tables come from the table renderer (kzthesis/report.py), which puts a
 `tabularcolumns` directive before each table. The EPUB's fixes are in epub.py.
 """
@@ -39,7 +40,7 @@ from sphinx.builders.latex.nodes import thebibliography
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-from . import ancestors
+from . import ancestors, records
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +298,33 @@ def _image_of(figure: nodes.figure) -> str | None:
     return Path(image["uri"]).name if image is not None else None
 
 
+class PrintedCharts(SphinxPostTransform):
+    """Each chart of the notebooks is printed from its printed copy (drawn for the page by the PDF
+    build, tools/printed_charts.py), in the place of the web book's SVG, which LaTeX cannot
+    include."""
+
+    default_priority = 5  # after myst-nb chose the SVG (4), before EachChartOnce (6)
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        index = records.printed_charts(Path(self.app.srcdir))
+        for image in list(self.document.findall(nodes.image)):
+            uri = image["uri"]
+            if not uri.endswith(".svg"):
+                continue
+            printed = index.get(Path(uri).stem)
+            if printed is None:
+                logger.warning("%s: no printed copy of this chart in %s: the PDF build "
+                               "(python -m tools.build pdf) draws them", uri,
+                               records.PRINTED_CHARTS, location=image)
+                continue
+            path = f"{records.PRINTED_CHARTS}/{printed}"
+            # Known to the environment, so that the builder copies it beside the .tex.
+            self.env.images.add_file(self.env.docname, path)
+            image["uri"] = path
+            image["candidates"] = {"*": path}
+
+
 class EachChartOnce(SphinxPostTransform):
     """A chart drawn on several pages (the same image) is printed once: where the text refers
     to it (the target of a {numref}, e.g. the survey results' figure that the author's notes
@@ -478,6 +506,7 @@ def setup(app: Sphinx) -> None:
     app.connect("builder-inited", on_builder_inited)
     app.add_post_transform(ThesisStructure)
     app.add_post_transform(LeaveOutWebMatter)
+    app.add_post_transform(PrintedCharts)
     app.add_post_transform(EachChartOnce)
     app.add_post_transform(SeparateNoteMarkers)
     # Registered for LaTeX builds only, before pydata-sphinx-theme's handler (priority 500),

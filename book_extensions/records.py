@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,18 @@ def cache_path(root: Path) -> Path:
     """The jupyter-cache folder that myst-nb reads (`execute: cache:` in _config.yml)."""
     config = yaml.load((root / "_config.yml").read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     return root / config.get("execute", {}).get("cache", "_build/.jupyter_cache")
+
+
+# The printed copies of the charts, which the PDF build draws (tools/printed_charts.py) and the
+# LaTeX output uses (book_extensions/latex.py), and their index {SVG file stem: copy's file name}.
+PRINTED_CHARTS = "_build/printed-charts"
+PRINTED_CHARTS_INDEX = "index.json"
+
+
+def printed_charts(root: Path) -> dict[str, str]:
+    """The index of the printed copies of `root` (empty if no PDF build drew them)."""
+    path = root / PRINTED_CHARTS / PRINTED_CHARTS_INDEX
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def is_notebook(text: str) -> bool:

@@ -2,9 +2,11 @@
 
 One style for HTML and PDF: a colour-blind-safe palette, vector output (SVG for the web,
 PDF for LaTeX), and shares labelled with their counts so that no number is read off an axis.
-The PDF's copy of a figure is drawn again by the same call for print (`print_medium`): as wide
-as the PDF's text block, in its body font (FreeSerif, embedded as TrueType) at 8–9 pt, with long
-labels wrapped shorter; the data, the palette and the layout are the same.
+The PDF's copy of a figure is drawn again by the same call for print (`printed_copy`), by the
+PDF build and not by the notebooks (the web book needs none): as wide as the PDF's text block, in
+its body font (FreeSerif, embedded as TrueType) at 8–9 pt, with long labels wrapped shorter; the
+data, the palette and the layout are the same. The SVG output of a figure names its call in its
+metadata (`DRAWN_BY`) for that.
 
 Each public figure function records the data files its call used in `FIGURE_READS`
 (``("survey_question_figure", (3,)) -> ["data/datapackage.json", ...]``): the build stores them
@@ -152,18 +154,44 @@ def print_medium():
             _medium = previous
 
 
-def printed_pdf(fig: Figure) -> str:
-    """The PDF output of a figure (base64): drawn again for print by the call that drew it."""
+# The key of a figure's SVG output metadata that names the call drawing it: {"function": name,
+# "args": [...]}, a call of this module's public functions with JSON arguments.
+DRAWN_BY = "kzthesis_drawn_by"
+
+
+def printed_copy(function: str, args: list) -> bytes:
+    """The PDF of the figure that `function(*args)` draws, drawn for print (`PRINT`)."""
     from IPython.core.pylabtools import print_figure
 
-    drawn_by = getattr(fig, "kzthesis_drawn_by", None)
-    if drawn_by is None:
-        return print_figure(fig, fmt="pdf", base64=True, metadata={"CreationDate": None})
-    function, args = drawn_by
+    drawing = globals().get(function)
+    if function.startswith("_") or getattr(drawing, "__wrapped__", None) is None:
+        raise ValueError(f"{function} is not a figure function of kzthesis.figures")
     with print_medium():
-        printed = function(*args)
-        return print_figure(printed, fmt="pdf", base64=True, bbox_inches=None,
+        return print_figure(drawing(*args), fmt="pdf", bbox_inches=None,
                             metadata={"CreationDate": None})
+
+
+def _svg_output(fig: Figure):
+    """The SVG output of a figure, with the call that drew it (if a function here did) in its
+    metadata, for the printed copy."""
+    from IPython.core.pylabtools import print_figure
+
+    svg = print_figure(fig, fmt="svg", metadata={"Date": None})
+    drawn_by = getattr(fig, DRAWN_BY, None)
+    if drawn_by is None:
+        return svg
+    function, args = drawn_by
+    return svg, {DRAWN_BY: {"function": function.__name__, "args": list(args)}}
+
+
+def _pdf_output(fig: Figure) -> str | None:
+    """The PDF output (base64) of a figure that no function here drew, as drawn for the screen;
+    none for the others, whose printed copy the PDF build draws."""
+    from IPython.core.pylabtools import print_figure
+
+    if getattr(fig, DRAWN_BY, None) is not None:
+        return None
+    return print_figure(fig, fmt="pdf", base64=True, metadata={"CreationDate": None})
 
 
 def _undated_vector_outputs() -> None:
@@ -171,7 +199,6 @@ def _undated_vector_outputs() -> None:
     data gives the same bytes (and the book the same image file, not one more)."""
     try:
         from IPython import get_ipython
-        from IPython.core.pylabtools import print_figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # not inside Jupyter: nothing to configure
         return
@@ -180,9 +207,8 @@ def _undated_vector_outputs() -> None:
         return
     set_matplotlib_formats("svg", "pdf")
     formatters = shell.display_formatter.formatters
-    formatters["image/svg+xml"].for_type(
-        Figure, functools.partial(print_figure, fmt="svg", metadata={"Date": None}))
-    formatters["application/pdf"].for_type(Figure, printed_pdf)
+    formatters["image/svg+xml"].for_type(Figure, _svg_output)
+    formatters["application/pdf"].for_type(Figure, _pdf_output)
 
 
 # (function name, arguments) -> repository-relative paths of the files that call used.
@@ -196,7 +222,7 @@ def records_reads(function):
         with data.recording() as reads:
             figure = function(*args)
         FIGURE_READS[(function.__name__, args)] = sorted(reads)
-        figure.kzthesis_drawn_by = (function, args)  # for its printed copy (printed_pdf)
+        setattr(figure, DRAWN_BY, (function, args))  # for its printed copy (_svg_output)
         return figure
     return drawn
 

@@ -334,6 +334,31 @@ def test_every_chart_and_table_of_the_printed_pages_is_in_the_pdf(pdf):
         assert number in lof
 
 
+def test_charts_are_printed_from_the_copies_the_pdf_build_drew(pdf):
+    """No notebook draws a chart's printed copy (the web book needs none): its SVG output names
+    the call that drew it, the PDF build draws the copy by that call (tools/printed_charts.py),
+    and every image of the PDF is such a copy."""
+    from jupyter_cache import get_cache
+
+    from book_extensions import records
+    from kzthesis.figures import DRAWN_BY
+    from tools.results import executed_pages
+
+    charts = []
+    for page, notebook, _ in executed_pages(get_cache(str(records.cache_path(ROOT)))):
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                if output.get("metadata", {}).get("image/svg+xml", {}).get(DRAWN_BY):
+                    charts.append(page)
+                    assert "application/pdf" not in output["data"], page
+    assert len(charts) >= 30
+    copies = set(records.printed_charts(ROOT).values())
+    assert all((ROOT / records.PRINTED_CHARTS / name).is_file() for name in copies)
+    tex = (LATEX / "thesis.tex").read_text(encoding="utf-8")
+    included = {f"{name}.pdf" for name in re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{\{([0-9a-f]+)\}", tex)}
+    assert len(included) >= 10 and included <= copies, included - copies
+
+
 def test_figures_are_vector_graphics_at_a_readable_size(pdf):
     tex = (LATEX / "thesis.tex").read_text(encoding="utf-8")
     graphics = [g.replace("{", "").replace("}", "") for g in

@@ -6,7 +6,8 @@
     python -m tools.build epub     # _build/epub/thesis.epub, checked with epubcheck
 
 Every format is rendered from the same executed notebooks (the jupyter-cache that
-tools/execute_notebooks.py keeps fresh), so a second format executes nothing. What is out of date
+tools/execute_notebooks.py keeps fresh), so a second format executes nothing; the PDF's copies
+of the charts are drawn by the PDF build (tools/printed_charts.py). What is out of date
 follows one rule (book_extensions/dependencies.py); this file adds what a run needs to end
 consistent or fail:
 
@@ -246,6 +247,12 @@ def build(target: str, render=sphinx, rendered=lambda: None, may_skip: bool = Tr
         raise BuildFailed(f"a notebook failed, the book was not built:\n{error}") from None
     except records.NotebookUnreadable as error:
         raise BuildFailed(f"{error}; the book was not built") from None
+    if target in ("latex", "pdf"):
+        from tools import printed_charts
+
+        drawn = printed_charts.draw()
+        if drawn:
+            print(f"printed copies of charts drawn: {drawn}", flush=True)
     if target == "epub":
         # The EPUB packs every file of its folder: start empty (a previous run leaves the book
         # and sphinx-external-toc's redirect page there).

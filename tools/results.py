@@ -9,7 +9,9 @@ whether the tree was clean; the SHA-256 of every input (the copy-text, the data 
 references.bib, the pages, the package's modules, the lock file); the Python and the package
 versions used; and every result, read from the executed notebooks of the jupyter-cache (not from
 the HTML): each glued value (key, value, page), each figure (its call, a digest of the data files
-that call read, digests of the SVG and PDF drawn) and each generated table or other output.
+that call read, the digest of the SVG drawn, and of the PDF for a figure that no function of
+kzthesis.figures drew: the PDF build draws the others' printed copies, tools/printed_charts.py)
+and each generated table or other output.
 `tools/build.py` writes it with every build and publishes it with the HTML.
 
 `verify` executes every notebook again from scratch in a copy of the project with an empty
