@@ -130,14 +130,14 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     nb = records.read_notebook(path)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # A kernel forked from the build's kernel server when one runs (see tools/kernel_server.py).
-    manager = kernel_server.forked_kernel_manager_class()
+    manager = kernel_server.kernel_manager_class()
     # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
     # every start would drown the build's own messages.
     try:
         result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
                                      allow_errors=False, meta_override=True,
                                      extra_arguments=list(kernel_server.KERNEL_ARGUMENTS),
-                                     **({"kernel_manager_class": manager} if manager else {}))
+                                     kernel_manager_class=manager)
     except Exception as error:  # noqa: BLE001 - the kernel died or could not start
         rel = path.relative_to(ROOT).as_posix()
         raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None

@@ -97,11 +97,9 @@ class KernelServer:
         self.folder.rmdir()
 
 
-def forked_kernel_manager_class():
-    """The kernel manager that nbclient uses when a kernel server runs (None otherwise)."""
-    path = os.environ.get(SOCKET_VARIABLE)
-    if not path:
-        return None
+def kernel_manager_class():
+    """The kernel manager that nbclient uses: kernels forked from the kernel server when one
+    runs, else started the stock way; either way answered promptly (below)."""
     from queue import Empty
 
     from jupyter_client.asynchronous import AsyncKernelClient
@@ -135,20 +133,25 @@ def forked_kernel_manager_class():
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the kernel did not answer in {timeout} s")
 
-    class ForkedKernelManager(AsyncKernelManager):
+    class PromptKernelManager(AsyncKernelManager):
         @default("client_factory")
         def _client_factory_default(self):
             return PromptKernelClient
-
-        @property
-        def kernel_spec(self):
-            return KernelSpec(argv=[sys.executable, "-I", "-S", __file__, path, "{connection_file}"],
-                              display_name="Python 3", language="python", interrupt_mode="signal")
 
         async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
             # A kernel ends within milliseconds of its shutdown request; jupyter_client looks
             # every 0.1 s whether it has.
             await super()._async_finish_shutdown(waittime, pollinterval=0.01, restart=restart)
+
+    path = os.environ.get(SOCKET_VARIABLE)
+    if not path:
+        return PromptKernelManager
+
+    class ForkedKernelManager(PromptKernelManager):
+        @property
+        def kernel_spec(self):
+            return KernelSpec(argv=[sys.executable, "-I", "-S", __file__, path, "{connection_file}"],
+                              display_name="Python 3", language="python", interrupt_mode="signal")
 
     return ForkedKernelManager
 
