@@ -44,6 +44,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+READER_PHONE = {"width": 390, "height": 844}  # the phone of test_browser_reader.py
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SERIOUS = {"serious", "critical"}
 
@@ -212,6 +213,14 @@ AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.
   id: v.id, impact: v.impact, help: v.help,
   nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))})))"""
 
+# What the page has loaded so far: its own document and every resource, decoded.
+LOADED_BYTES = """() => [...performance.getEntriesByType('navigation'),
+                        ...performance.getEntriesByType('resource')]
+  .reduce((sum, entry) => sum + entry.decodedBodySize, 0)"""
+
+# The lines of the page's title (its first-level heading) at the current width.
+TITLE_LINES = """h => Math.round(h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight))"""
+
 OVERFLOW = """() => ({scroll: document.documentElement.scrollWidth,
   client: document.documentElement.clientWidth,
   widest: [...document.querySelectorAll('body *')].filter(e => e.checkVisibility())
@@ -228,6 +237,8 @@ class Visit:
     facts: dict
     violations: list[dict]
     phone: dict
+    title_lines: int  # at READER_PHONE's width
+    first_load: tuple[list[str], int]  # requests and bytes until the network was idle
     requests: list[str]
     foreign: list[str]
     failed: list[str]
@@ -236,8 +247,8 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def visits(open_tab, axe_source):
-    """visit(path) -> Visit: the page loaded once at desktop width (facts, axe-core's
-    accessibility check), then narrowed to a phone's width; cached for the module."""
+    """visit(path) -> Visit: the page loaded once at desktop width (what it loaded, facts,
+    axe-core's accessibility check), then narrowed to a phone's width; cached for the module."""
     done: dict[str, Visit] = {}
 
     def visit(path: str) -> Visit:
@@ -245,14 +256,17 @@ def visits(open_tab, axe_source):
             tab = open_tab(path)
             page = tab.page
             page.wait_for_load_state("networkidle")  # anything the page asks for once loaded
+            first_load = (list(tab.requests), page.evaluate(LOADED_BYTES))
             page.evaluate(LOAD_LAZY_IMAGES)
             facts = page.evaluate(PAGE_FACTS)
             page.add_script_tag(content=axe_source)
             violations = page.evaluate(AXE_RUN)
+            page.set_viewport_size(READER_PHONE)
+            title_lines = page.eval_on_selector("article h1, .bd-search-container h1", TITLE_LINES)
             page.set_viewport_size(PHONE)
             phone = page.evaluate(OVERFLOW)
-            done[path] = Visit(path, page.url, tab.status, facts, violations, phone,
-                               tab.requests, tab.foreign, tab.failed, tab.errors)
+            done[path] = Visit(path, page.url, tab.status, facts, violations, phone, title_lines,
+                               first_load, tab.requests, tab.foreign, tab.failed, tab.errors)
         return done[path]
 
     yield visit
@@ -296,6 +310,31 @@ def test_page_fits_a_phone_width_without_horizontal_scrolling(visits, path):
     phone = visits(path).phone
     assert phone["client"] == PHONE["width"]
     assert phone["scroll"] <= phone["client"], f"{path} scrolls sideways at {PHONE['width']} px: {phone['widest']}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_title_fits_a_phone_in_three_lines(visits, path):
+    lines = visits(path).title_lines
+    assert lines <= 3, f"{path}: the title takes {lines} lines at {READER_PHONE['width']} px"
+
+
+def thesis_pages() -> list[str]:
+    """The pages of the thesis (the parts of _toc.yml that `thesis_notes_parts` names), as served."""
+    import yaml
+
+    parts = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"][
+        "thesis_notes_parts"]
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [f"{chapter['file']}.html" for part in toc["parts"] if part["caption"] in parts
+            for chapter in part["chapters"]]
+
+
+@pytest.mark.parametrize("path", thesis_pages())
+def test_a_chapter_page_loads_at_most_1_mb_in_at_most_20_requests(visits, path):
+    requests, loaded = visits(path).first_load
+    assert len(requests) <= 20, requests
+    assert loaded <= 1_000_000, f"{loaded} bytes"
+    assert not [u for u in requests if "fontawesome" in u or u.endswith(".woff2")]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -1,6 +1,7 @@
 """The web book on a reader's screens, in Debian's Chromium (the browser, the server and the
 recording tabs of test_browser.py): navigation, notes, numbers in the text, figures and tables on
-a phone, and what a page load weighs. Desktop is a 1366 px laptop, the phone 390 px wide.
+a phone. Desktop is a 1366 px laptop, the phone 390 px wide. (What a page load weighs and the
+titles' lines on a phone are checked in test_browser.py, from its one visit of every page.)
 Screenshots go to `_build/screenshots/` for a look before a change is called done."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from test_browser import CHAPTER, SCREENSHOTS
 site, browser, open_tab = test_browser.site, test_browser.browser, test_browser.open_tab
 
 DESKTOP = {"width": 1366, "height": 800}
-PHONE = {"width": 390, "height": 844}
+PHONE = test_browser.READER_PHONE
 SCREENS = [("desktop", DESKTOP), ("phone", PHONE)]
 
 
@@ -225,43 +226,7 @@ def test_wide_tables_keep_their_caption_in_view_and_say_they_scroll(open_tab, pa
     assert page.evaluate(TABLE_FACTS) == tables
 
 
-@pytest.mark.parametrize("path", test_browser.PAGES)
-def test_the_title_fits_a_phone_in_three_lines(open_tab, path):
-    page = open_tab(path, viewport=PHONE).page
-    lines = page.eval_on_selector("article h1, .bd-search-container h1", """h => Math.round(
-        h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight))""")
-    assert lines <= 3, f"{path}: the title takes {lines} lines at {PHONE['width']} px"
-
-
 # --- weight and polish ----------------------------------------------------------------------------
-
-LOADED_BYTES = """() => [...performance.getEntriesByType('navigation'),
-                        ...performance.getEntriesByType('resource')]
-  .reduce((sum, entry) => sum + entry.decodedBodySize, 0)"""
-
-
-def thesis_pages() -> list[str]:
-    """The pages of the thesis (the parts of _toc.yml that `thesis_notes_parts` names), as served."""
-    import yaml
-
-    from conftest import ROOT
-
-    parts = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"][
-        "thesis_notes_parts"]
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [f"{chapter['file']}.html" for part in toc["parts"] if part["caption"] in parts
-            for chapter in part["chapters"]]
-
-
-@pytest.mark.parametrize("path", thesis_pages())
-def test_a_chapter_page_loads_at_most_1_mb_in_at_most_20_requests(open_tab, path):
-    tab = open_tab(path, viewport=DESKTOP)
-    tab.page.wait_for_timeout(500)  # anything requested once the page has loaded
-    loaded = tab.page.evaluate(LOADED_BYTES)
-    assert len(tab.requests) <= 20, tab.requests
-    assert loaded <= 1_000_000, f"{loaded} bytes"
-    assert not [u for u in tab.requests if "fontawesome" in u or u.endswith(".woff2")]
-
 
 def test_every_icon_is_drawn_without_font_awesome(open_tab):
     page = open_tab(CHAPTER, viewport=PHONE).page
