@@ -219,7 +219,33 @@ LOADED_BYTES = """() => [...performance.getEntriesByType('navigation'),
   .reduce((sum, entry) => sum + entry.decodedBodySize, 0)"""
 
 # The lines of the page's title (its first-level heading) at the current width.
-TITLE_LINES = """h => Math.round(h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight))"""
+TITLE_LINES = """() => {
+  const h = document.querySelector('article h1, .bd-search-container h1');
+  return h ? Math.round(h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight)) : null;
+}"""
+
+# The notes of a page: where they are and how they look beside the text.
+NOTES_FACTS = """() => {
+  const article = document.querySelector('article.bd-article');
+  if (!article) return null;
+  const section = article.querySelector('section#notes');
+  const h2s = [...article.querySelectorAll('section > h2')];
+  const size = e => parseFloat(getComputedStyle(e).fontSize);
+  const note = section && section.querySelector('aside.footnote p');
+  const previous = section && section.previousElementSibling;
+  return {
+    markers: article.querySelectorAll('a.footnote-reference').length,
+    notes: article.querySelectorAll('aside.footnote').length,
+    notesInSection: section ? section.querySelectorAll('aside.footnote').length : 0,
+    heading: section && section.querySelector(':scope > h2').textContent.replace('#', '').trim(),
+    lastH2: h2s.length ? h2s[h2s.length - 1].closest('section').id : null,
+    toc: [...document.querySelectorAll('#pst-page-toc-nav a')].map(a => [a.getAttribute('href'), a.textContent.trim()]),
+    ratio: note ? size(note) / size(article) : null,  // to the text's type
+    gap: section && previous ? section.querySelector('h2').getBoundingClientRect().top
+                               - previous.getBoundingClientRect().bottom : null,
+    rule: section ? getComputedStyle(section).borderTopStyle : null,
+  };
+}"""
 
 OVERFLOW = """() => ({scroll: document.documentElement.scrollWidth,
   client: document.documentElement.clientWidth,
@@ -235,9 +261,10 @@ class Visit:
     url: str
     status: int
     facts: dict
+    notes: dict | None  # at desktop width (None: a page without an article)
     violations: list[dict]
     phone: dict
-    title_lines: int  # at READER_PHONE's width
+    title_lines: int | None  # at READER_PHONE's width (None: a page without a title)
     first_load: tuple[list[str], int]  # requests and bytes until the network was idle
     requests: list[str]
     foreign: list[str]
@@ -261,12 +288,14 @@ def visits(open_tab, axe_source):
             facts = page.evaluate(PAGE_FACTS)
             page.add_script_tag(content=axe_source)
             violations = page.evaluate(AXE_RUN)
+            notes = page.evaluate(NOTES_FACTS)
             page.set_viewport_size(READER_PHONE)
-            title_lines = page.eval_on_selector("article h1, .bd-search-container h1", TITLE_LINES)
+            title_lines = page.evaluate(TITLE_LINES)
             page.set_viewport_size(PHONE)
             phone = page.evaluate(OVERFLOW)
-            done[path] = Visit(path, page.url, tab.status, facts, violations, phone, title_lines,
-                               first_load, tab.requests, tab.foreign, tab.failed, tab.errors)
+            done[path] = Visit(path, page.url, tab.status, facts, notes, violations, phone,
+                               title_lines, first_load, tab.requests, tab.foreign, tab.failed,
+                               tab.errors)
         return done[path]
 
     yield visit
@@ -315,7 +344,21 @@ def test_page_fits_a_phone_width_without_horizontal_scrolling(visits, path):
 @pytest.mark.parametrize("path", PAGES)
 def test_the_title_fits_a_phone_in_three_lines(visits, path):
     lines = visits(path).title_lines
-    assert lines <= 3, f"{path}: the title takes {lines} lines at {READER_PHONE['width']} px"
+    assert lines is not None and lines <= 3, f"{path}: the title takes {lines} lines at {READER_PHONE['width']} px"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("book/")])
+def test_notes_have_a_heading_of_their_own_in_smaller_type(visits, path):
+    facts = visits(path).notes
+    if facts["markers"] == 0:
+        assert facts["heading"] is None  # no notes, no heading
+        return
+    assert facts["notesInSection"] == facts["notes"] > 0, facts
+    assert facts["heading"] == "Notes", facts
+    assert facts["lastH2"] == "notes", "the notes are not the page's last section"
+    assert ["#notes", "Notes"] in facts["toc"], facts["toc"]  # in the page's contents, unnumbered
+    assert facts["ratio"] <= 0.9, facts
+    assert facts["gap"] >= 48 and facts["rule"] == "solid", facts
 
 
 def thesis_pages() -> list[str]:

@@ -113,43 +113,6 @@ def test_search_button_finds_pages(open_tab, width, viewport):
 
 # --- notes ----------------------------------------------------------------------------------------
 
-NOTES_FACTS = """() => {
-  const article = document.querySelector('article.bd-article');
-  const section = article.querySelector('section#notes');
-  const h2s = [...article.querySelectorAll('section > h2')];
-  const size = e => parseFloat(getComputedStyle(e).fontSize);
-  const note = section && section.querySelector('aside.footnote p');
-  const previous = section && section.previousElementSibling;
-  return {
-    markers: article.querySelectorAll('a.footnote-reference').length,
-    notes: article.querySelectorAll('aside.footnote').length,
-    notesInSection: section ? section.querySelectorAll('aside.footnote').length : 0,
-    heading: section && section.querySelector(':scope > h2').textContent.replace('#', '').trim(),
-    lastH2: h2s.length ? h2s[h2s.length - 1].closest('section').id : null,
-    toc: [...document.querySelectorAll('#pst-page-toc-nav a')].map(a => [a.getAttribute('href'), a.textContent.trim()]),
-    ratio: note ? size(note) / size(article) : null,  // to the text's type
-    gap: section && previous ? section.querySelector('h2').getBoundingClientRect().top
-                               - previous.getBoundingClientRect().bottom : null,
-    rule: section ? getComputedStyle(section).borderTopStyle : null,
-  };
-}"""
-
-
-@pytest.mark.parametrize("path", [p for p in test_browser.PAGES if p.startswith("book/")])
-def test_notes_have_a_heading_of_their_own_in_smaller_type(open_tab, path):
-    page = open_tab(path).page
-    facts = page.evaluate(NOTES_FACTS)
-    if facts["markers"] == 0:
-        assert facts["heading"] is None  # no notes, no heading
-        return
-    assert facts["notesInSection"] == facts["notes"] > 0, facts
-    assert facts["heading"] == "Notes", facts
-    assert facts["lastH2"] == "notes", "the notes are not the page's last section"
-    assert ["#notes", "Notes"] in facts["toc"], facts["toc"]  # in the page's contents, unnumbered
-    assert facts["ratio"] <= 0.9, facts
-    assert facts["gap"] >= 48 and facts["rule"] == "solid", facts
-
-
 def test_notes_link_back_and_keep_their_previews(open_tab):
     page = open_tab(CHAPTER, viewport=PHONE).page
     marker = page.locator("a.footnote-reference").nth(2)
