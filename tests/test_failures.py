@@ -1,5 +1,7 @@
 """Bad input fails the build with a message naming the file and what is wrong."""
 
+import re
+
 from conftest import build
 
 
@@ -30,3 +32,16 @@ def test_invalid_data_names_file_row_and_column(project_copy):
     result = build(project_copy)
     assert result.returncode != 0
     assert "data/survey_sample.csv, line 2, column 'respondents'" in result.output, result.output[-3000:]
+
+
+def test_a_chart_that_cannot_be_drawn_for_print_names_its_call(project_copy):
+    """The PDF build draws the charts' printed copies (tools/printed_charts.py): a chart whose
+    printed copy fails stops the PDF with the chart's call and the error."""
+    figures = project_copy / "kzthesis" / "figures.py"
+    text = figures.read_text(encoding="utf-8")
+    assert "PRINT = Medium(108 / 25.4," in text
+    figures.write_text(text.replace("PRINT = Medium(108 / 25.4,", "PRINT = Medium(-1.0,"), encoding="utf-8")
+    result = build(project_copy, "pdf")
+    assert result.returncode != 0
+    assert re.search(r"the printed copy of \w+_figure\(\d*\) could not be drawn: ValueError: .+; "
+                     r"the PDF was not built", result.output), result.output[-3000:]

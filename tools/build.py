@@ -250,7 +250,10 @@ def build(target: str, render=sphinx, rendered=lambda: None, may_skip: bool = Tr
     if target in ("latex", "pdf"):
         from tools import printed_charts
 
-        drawn = printed_charts.draw()
+        try:
+            drawn = printed_charts.draw()
+        except printed_charts.ChartFailed as error:
+            raise BuildFailed(f"{error}; the PDF was not built") from None
         if drawn:
             print(f"printed copies of charts drawn: {drawn}", flush=True)
     if target == "epub":

@@ -56,6 +56,14 @@ def charts() -> dict[str, tuple[dict, str]]:
     return found
 
 
+class ChartFailed(RuntimeError):
+    """A chart could not be drawn for print; the message names its call and the error."""
+
+
+def _call_text(call: dict) -> str:
+    return f"{call['function']}({', '.join(repr(arg) for arg in call['args'])})"
+
+
 def _draw(call: dict) -> bytes:
     """In a worker process: the printed copy of one chart."""
     import matplotlib
@@ -63,7 +71,11 @@ def _draw(call: dict) -> bytes:
     matplotlib.use("agg")
     from kzthesis import figures
 
-    return figures.printed_copy(call["function"], call["args"])
+    try:
+        return figures.printed_copy(call["function"], call["args"])
+    except Exception as error:  # noqa: BLE001 - reported with the chart's call, in the build
+        raise ChartFailed(f"the printed copy of {_call_text(call)} could not be drawn: "
+                          f"{type(error).__name__}: {error}") from None
 
 
 def draw(jobs: int | None = None) -> int:
