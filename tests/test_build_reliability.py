@@ -188,3 +188,40 @@ def test_structural_faults_end_in_one_short_message(project_copy, change, messag
     assert result.returncode != 0
     assert message in result.output, result.output[-3000:]
     assert "Traceback (most recent call last)" not in result.output
+
+
+def test_a_kernel_that_dies_before_answering_is_started_again(monkeypatch):
+    """Kernels started at once by separate workers can be given the same free port, and the one
+    that cannot bind it exits before answering: its notebook gets a new kernel (no cell had run),
+    up to tools.execute_notebooks.KERNEL_STARTS times, then fails naming the notebook."""
+    from conftest import ROOT
+    from tools import execute_notebooks, kernel_server
+
+    real = kernel_server.kernel_manager_class
+    deaths: list[int] = []
+
+    def dying(times: int):
+        def manager_class():
+            class DiesAtStart(real()):
+                def client(self, **kwargs):
+                    client = super().client(**kwargs)
+                    if len(deaths) < times:
+                        async def died(timeout=None):
+                            deaths.append(1)
+                            raise kernel_server.KernelStartFailed("the kernel died before it answered")
+                        client.wait_for_ready = died
+                    return client
+            return DiesAtStart
+        return manager_class
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    page = str(ROOT / "book" / "about.md")
+    monkeypatch.setattr(kernel_server, "kernel_manager_class", dying(1))
+    notebook, _, used = execute_notebooks.execute(page)
+    assert deaths == [1] and used["files"] and any(cell.get("outputs") for cell in notebook.cells)
+    deaths.clear()
+    monkeypatch.setattr(kernel_server, "kernel_manager_class", dying(execute_notebooks.KERNEL_STARTS))
+    with pytest.raises(execute_notebooks.NotebookFailed, match="book/about.md: execution failed: no kernel "
+                       "started in 3 attempts: the kernel died before it answered"):
+        execute_notebooks.execute(page)
+    assert len(deaths) == execute_notebooks.KERNEL_STARTS

@@ -31,6 +31,7 @@ from tools import kernel_server
 
 REPORT = ROOT / "_build" / "execution-report.json"  # a log for people and tests; never read back
 TIMEOUT_SECONDS = 300
+KERNEL_STARTS = 3  # a kernel that dies before answering is started again (see execute)
 PROBE = "import json, kzthesis\nprint(json.dumps(kzthesis.execution_record()))"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Distinct failures shown before "and N more": a broken file must not print thousands of lines.
@@ -127,20 +128,30 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     from jupyter_cache.executors.utils import single_nb_execution
 
     path = Path(path_text)
-    nb = records.read_notebook(path)
-    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # A kernel forked from the build's kernel server when one runs (see tools/kernel_server.py).
     manager = kernel_server.kernel_manager_class()
-    # The kernel listens on the loopback interface only; its warning about unencrypted TCP on
-    # every start would drown the build's own messages.
-    try:
-        result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
-                                     allow_errors=False, meta_override=True,
-                                     extra_arguments=list(kernel_server.KERNEL_ARGUMENTS),
-                                     kernel_manager_class=manager)
-    except Exception as error:  # noqa: BLE001 - the kernel died or could not start
-        rel = path.relative_to(ROOT).as_posix()
-        raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
+    for attempt in range(1, KERNEL_STARTS + 1):
+        nb = records.read_notebook(path)
+        nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+        # The kernel listens on the loopback interface only; its warning about unencrypted TCP
+        # on every start would drown the build's own messages (KERNEL_ARGUMENTS).
+        try:
+            result = single_nb_execution(nb, cwd=str(path.parent), timeout=TIMEOUT_SECONDS,
+                                         allow_errors=False, meta_override=True,
+                                         extra_arguments=list(kernel_server.KERNEL_ARGUMENTS),
+                                         kernel_manager_class=manager)
+            break
+        except kernel_server.KernelStartFailed as error:
+            # Kernels started at once by separate workers can be given the same free port by
+            # jupyter_client (each process knows only its own ports): the one that cannot bind
+            # it exits before answering. No cell has run: a new kernel starts afresh.
+            if attempt == KERNEL_STARTS:
+                rel = path.relative_to(ROOT).as_posix()
+                raise NotebookFailed(f"{rel}: execution failed: no kernel started in {attempt} "
+                                     f"attempts: {error}") from None
+        except Exception as error:  # noqa: BLE001 - the kernel died or could not start
+            rel = path.relative_to(ROOT).as_posix()
+            raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
     if result.err is not None:
         raise NotebookFailed(_failure_message(path, nb, result.exc_string))
     probe = nb.cells.pop()

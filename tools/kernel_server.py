@@ -97,6 +97,10 @@ class KernelServer:
         self.folder.rmdir()
 
 
+class KernelStartFailed(RuntimeError):
+    """The kernel ended, or did not answer, before any code ran."""
+
+
 def kernel_manager_class():
     """The kernel manager that nbclient uses: kernels forked from the kernel server when one
     runs, else started the stock way; either way answered promptly (below)."""
@@ -129,9 +133,9 @@ def kernel_manager_class():
                         self._handle_kernel_info_reply(reply)
                         return
                 if not await self._async_is_alive():
-                    raise RuntimeError("the kernel died before it answered")
+                    raise KernelStartFailed("the kernel died before it answered")
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the kernel did not answer in {timeout} s")
+                    raise KernelStartFailed(f"the kernel did not answer in {timeout} s")
 
     class PromptKernelManager(AsyncKernelManager):
         @default("client_factory")
