@@ -60,10 +60,6 @@ class ChartFailed(RuntimeError):
     """A chart could not be drawn for print; the message names its call and the error."""
 
 
-def _call_text(call: dict) -> str:
-    return f"{call['function']}({', '.join(repr(arg) for arg in call['args'])})"
-
-
 def _draw(call: dict) -> bytes:
     """In a worker process: the printed copy of one chart."""
     import matplotlib
@@ -74,7 +70,10 @@ def _draw(call: dict) -> bytes:
     try:
         return figures.printed_copy(call["function"], call["args"])
     except Exception as error:  # noqa: BLE001 - reported with the chart's call, in the build
-        raise ChartFailed(f"the printed copy of {_call_text(call)} could not be drawn: "
+        from book_extensions.provenance import FigureCall
+
+        shown = FigureCall(call["function"], tuple(call["args"]))
+        raise ChartFailed(f"the printed copy of {shown} could not be drawn: "
                           f"{type(error).__name__}: {error}") from None
 
 
