@@ -128,6 +128,7 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
     from jupyter_cache.executors.utils import single_nb_execution
 
     path = Path(path_text)
+    rel = path.relative_to(ROOT).as_posix()
     # A kernel forked from the build's kernel server when one runs (see tools/kernel_server.py).
     manager = kernel_server.kernel_manager_class()
     for attempt in range(1, KERNEL_STARTS + 1):
@@ -146,11 +147,9 @@ def execute(path_text: str) -> tuple[dict, float, dict]:
             # jupyter_client (each process knows only its own ports): the one that cannot bind
             # it exits before answering. No cell has run: a new kernel starts afresh.
             if attempt == KERNEL_STARTS:
-                rel = path.relative_to(ROOT).as_posix()
                 raise NotebookFailed(f"{rel}: execution failed: no kernel started in {attempt} "
                                      f"attempts: {error}") from None
         except Exception as error:  # noqa: BLE001 - the kernel died or could not start
-            rel = path.relative_to(ROOT).as_posix()
             raise NotebookFailed(f"{rel}: execution failed: {type(error).__name__}: {error}") from None
     if result.err is not None:
         raise NotebookFailed(_failure_message(path, nb, result.exc_string))
