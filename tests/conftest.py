@@ -107,7 +107,22 @@ def project_copy(tmp_path: Path, build_snapshot: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def build_snapshot(built_book: BuildResult, tmp_path_factory) -> Path:
+def kernels_for_copies(built_book: BuildResult):
+    """A notebook kernel server of this test worker's, which every build of a copy of the project
+    that the worker starts finds through the environment and forks its kernels from (each kernel
+    imports the copy's own package; tools/kernel_server.py): the notebooks' libraries are imported
+    once per worker instead of in every build that executes a notebook. The real book
+    (built_book) is built before it starts, as `make book` builds it."""
+    from tools.kernel_server import KernelServer
+
+    server = KernelServer.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def build_snapshot(built_book: BuildResult, kernels_for_copies, tmp_path_factory) -> Path:
     """The real build's HTML state, copied once while no other build (another test worker's
     PDF, say) writes into _build/."""
     from tools.build import exclusive_build

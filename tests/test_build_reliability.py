@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from conftest import build, page_text
+from tools import kernel_server
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -84,8 +85,10 @@ def processes_in(root: Path) -> list[psutil.Process]:
 def test_sigterm_ends_every_worker_and_kernel_and_the_next_build_is_fresh(project_copy):
     # A value read by two notebooks: the build that is interrupted has kernels to end.
     replace_in(project_copy / "data" / "chronology_counts.csv", ",detained,4404,", ",detained,4504,")
-    process = subprocess.Popen([sys.executable, "-m", "tools.build", "html"], cwd=project_copy,
-                               env=dict(os.environ, PYTHONPATH=str(project_copy)),
+    # Kernels of the build's own (not the test worker's kernel server, see conftest.py).
+    env = dict(os.environ, PYTHONPATH=str(project_copy))
+    env.pop(kernel_server.SOCKET_VARIABLE)
+    process = subprocess.Popen([sys.executable, "-m", "tools.build", "html"], cwd=project_copy, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     deadline = time.monotonic() + 120

@@ -68,8 +68,15 @@ def test_prose_edit_executes_no_notebook(project_copy):
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
     module = project_copy / "kzthesis" / "edition.py"
-    module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    module.write_text(module.read_text(encoding="utf-8") + (
+        "\n\n_read_notes = edition_notes\n\n\n"
+        "def edition_notes():\n"
+        "    notes = _read_notes()\n"
+        "    notes.loc[0, 'note'] = 'A note as the edited package reads it.'\n"
+        "    return notes\n"), encoding="utf-8")
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
     # The About page lists the edition notes; the errata link each number to its emendation.
     assert result.executed() == ["book/about.md", "book/errata.md"]
+    # The kernels imported the copy's package, not the one the tests run from.
+    assert "A note as the edited package reads it." in page_text(project_copy, "book/about")

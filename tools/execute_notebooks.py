@@ -256,11 +256,11 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
         workers = jobs or min(len(todo), cores + 1)
         # Forked kernels pay off when notebooks outnumber the cores: with no more notebooks than
         # cores, stock kernels import in parallel, sooner than one server can. A server that
-        # is already running (make preview keeps one) serves every build.
-        server = own_server = None
-        if kernel_server.KernelServer.current is not None:
-            server = kernel_server.KernelServer.current
-        elif len(todo) > cores:
+        # is already running serves every build: make preview's, or the one of the process that
+        # started this build (the test session's, found through the environment).
+        server = kernel_server.KernelServer.current
+        own_server = None
+        if server is None and kernel_server.server_socket() is None and len(todo) > cores:
             server = own_server = kernel_server.KernelServer.start()  # imports while data are validated
         try:
             validate_data()

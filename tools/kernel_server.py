@@ -11,6 +11,10 @@ notebook itself, so `kzthesis.execution_record()` still lists exactly the module
     server.wait_ready()                     # then SOCKET_VARIABLE leads nbclient's kernels to it
     server.stop()
 
+A build started by a process that runs a server (the test session runs one for all the builds of
+its copies of the project) uses that server, found through the environment: each kernel imports
+the package from its own build's PYTHONPATH, not the server's.
+
 The kernel that jupyter_client starts is this file run as a small launcher
 (`python kernel_server.py SOCKET CONNECTION_FILE`): it asks the server for a kernel and lives as
 long as the kernel does, passing on interrupts; when the launcher is killed, the kernel ends.
@@ -18,6 +22,7 @@ long as the kernel does, passing on interrupts; when the launcher is killed, the
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import selectors
@@ -70,7 +75,7 @@ class KernelServer:
                                    pass_fds=[listener.fileno()], env=env, cwd=folder,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         listener.close()
-        os.environ[SOCKET_VARIABLE] = str(path)
+        os.environ[SOCKET_VARIABLE] = json.dumps({"environment": _environment(), "socket": str(path)})
         cls.current = cls(process, folder)
         return cls.current
 
@@ -95,6 +100,25 @@ class KernelServer:
         for item in self.folder.iterdir():
             item.unlink()
         self.folder.rmdir()
+
+
+def _environment() -> str:
+    """The Python environment of this process (a virtual environment reached through a symbolic
+    link, as `make` in a test's copy of the project reaches the suite's, is the same one)."""
+    return os.path.realpath(sys.prefix)
+
+
+def server_socket() -> str | None:
+    """The socket of the server that this process's kernels are forked from: one that this
+    process started, or that the process which started it did (in the same Python environment:
+    `make verify FRESH=1` executes in a new one), if any."""
+    try:
+        found = json.loads(os.environ.get(SOCKET_VARIABLE, ""))
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or found.get("environment") != _environment():
+        return None
+    return found.get("socket") if os.path.exists(found.get("socket", "")) else None
 
 
 class KernelStartFailed(RuntimeError):
@@ -147,7 +171,7 @@ def kernel_manager_class():
             # every 0.1 s whether it has.
             await super()._async_finish_shutdown(waittime, pollinterval=0.01, restart=restart)
 
-    path = os.environ.get(SOCKET_VARIABLE)
+    path = server_socket()
     if not path:
         return PromptKernelManager
 
@@ -162,8 +186,6 @@ def kernel_manager_class():
 
 def serve(listener_fd: int) -> None:
     """Import, then fork a kernel for each launcher that connects, until the build ends."""
-    import importlib
-
     # Ctrl-C reaches the whole process group: the build ends this server itself (stop()).
     signal.signal(signal.SIGINT, lambda *_: None)
     if sys.path and sys.path[0] in ("", str(Path(__file__).parent)):
@@ -173,6 +195,7 @@ def serve(listener_fd: int) -> None:
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
+    own_path = python_path(os.environ)
     print(READY, flush=True)
     listener = socket.socket(fileno=listener_fd)
     parent = os.getppid()
@@ -186,7 +209,7 @@ def serve(listener_fd: int) -> None:
         if os.fork() == 0:
             selector.close()
             listener.close()
-            run_kernel(connection)  # never returns
+            run_kernel(connection, own_path)  # never returns
         connection.close()
 
 
@@ -199,9 +222,13 @@ def reap_kernels() -> None:
         pass
 
 
-def run_kernel(connection: socket.socket) -> None:
+def python_path(env) -> list[str]:
+    return [os.path.abspath(entry) for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+
+
+def run_kernel(connection: socket.socket, server_path: list[str]) -> None:
     """In the forked child: become the kernel that the launcher asked for, with the launcher's
-    environment, folder and standard streams."""
+    environment, PYTHONPATH, folder and standard streams."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.setsid()
@@ -212,6 +239,10 @@ def run_kernel(connection: socket.socket) -> None:
         os.close(stream)
     os.environ.clear()
     os.environ.update(request["env"])
+    # The server's PYTHONPATH (its sys.path) named the project that started it; the kernel
+    # imports from the launcher's, its own build's project.
+    sys.path[:] = [*python_path(os.environ), *(entry for entry in sys.path if entry not in server_path)]
+    importlib.invalidate_caches()
     os.chdir(request["cwd"])
     threading.Thread(target=follow_launcher, args=(connection,), daemon=True).start()
     from ipykernel import kernelapp
