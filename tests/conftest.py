@@ -59,12 +59,33 @@ def build(root: Path, builder: str = "html") -> BuildResult:
     return BuildResult(process.returncode, process.stdout + process.stderr, root)
 
 
+# Files of few tests that each build a copy of the project, PDF or EPUB: a minute or more of a
+# worker's time each on 2 cores (longest first).
+LONG_FILES = ("test_build_reliability.py", "test_quantities.py", "test_dist.py", "test_escaping.py",
+              "test_preview.py", "test_pdf.py", "test_cache.py")
+
+
 def pytest_collection_modifyitems(items):
     """Every test that needs the built book (directly or through another fixture) is marked
-    `book`; `make check` runs the others."""
+    `book`; `make check` runs the others.
+
+    The order in which the workers of `make test` take the files (pyproject.toml turns off
+    xdist's own, which is by number of tests): first the files that need no book, run while
+    another worker builds it; then LONG_FILES, so that no worker is left alone with one of them
+    at the end; then the others, the one with most tests first."""
     for item in items:
         if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.path.name, []).append(item)
+
+    def rank(name: str) -> tuple:
+        needs_book = any(item.get_closest_marker("book") for item in files[name])
+        return (needs_book, LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES),
+                -len(files[name]), name)
+
+    items[:] = [item for name in sorted(files, key=rank) for item in files[name]]
 
 
 @pytest.fixture(scope="session")
