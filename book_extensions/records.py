@@ -117,8 +117,62 @@ class NotebookUnreadable(ValueError):
 def lookup(cache, path: Path, text: str | None = None) -> tuple[object | None, NotebookRecord | None]:
     """(cache record, our record) of the notebook `path` as it is now; (None, None) when no
     execution of its current code is cached."""
+    from jupyter_cache.cache.db import NbCacheRecord  # what cache.match_cache_notebook queries
+
+    text = path.read_text(encoding="utf-8") if text is None else text
     try:
-        record = cache.match_cache_notebook(read_notebook(path, text))
+        record = NbCacheRecord.record_from_hashkey(_hashkeys.of(cache, path, text), cache.db)
     except KeyError:
         return None, None
     return record, NotebookRecord.from_data(record.data)
+
+
+HASHKEYS_KEPT = "kzthesis-hashkeys.json"  # in the jupyter-cache's folder
+
+
+class _Hashkeys:
+    """The key by which the jupyter-cache knows a page's code: jupyter-cache's hash of its code
+    cells as myst-nb reads them. Reading a page takes 30 ms, and every build looks up every
+    notebook of the book (growing with the book), so the key is kept by the page's text (of
+    which it is a function, for given versions of the three libraries) in the cache's folder;
+    only the pages of the last run's lookups are kept."""
+
+    def __init__(self):
+        self.folder: str | None = None
+        self.known: dict[str, str] = {}
+        self.used: dict[str, str] = {}
+
+    def of(self, cache, path: Path, text: str) -> str:
+        if self.folder != str(cache.path):
+            self.folder = str(cache.path)
+            try:
+                self.known = json.loads((Path(self.folder) / HASHKEYS_KEPT).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.known = {}
+            self.used = {}
+        key = hashlib.sha256(f"{_library_versions()}\n{text}".encode()).hexdigest()
+        if key not in self.known:
+            _, self.known[key] = cache.create_hashed_notebook(read_notebook(path, text))
+        self.used[key] = self.known[key]
+        return self.used[key]
+
+    def save(self) -> None:
+        """Keep the keys of this run's lookups (written whole, then renamed into place)."""
+        if self.folder is None or not Path(self.folder).is_dir():
+            return
+        target = Path(self.folder) / HASHKEYS_KEPT
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.used, indent=0, sort_keys=True), encoding="utf-8")
+        temporary.replace(target)
+        self.known, self.used = dict(self.used), {}
+
+
+@functools.cache
+def _library_versions() -> str:
+    from importlib.metadata import version
+
+    return " ".join(f"{name} {version(name)}" for name in ("myst-nb", "jupyter-cache", "nbformat"))
+
+
+_hashkeys = _Hashkeys()
+save_hashkeys = _hashkeys.save

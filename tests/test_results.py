@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -81,6 +82,46 @@ def test_manifest_lists_inputs_environment_and_every_result_with_its_page(built_
     # The generated tables, by label.
     assert {"table-ethnic-composition", "table-peaceful-assemblies", "table-assembly-nature"} <= {
         r["key"] for r in manifest["results"] if r["kind"] == "table" and r["page"] == "book/tables"}
+
+
+def test_the_kept_results_are_each_executions_own(built_book, tmp_path):
+    """A build reads again only the notebooks executed since the last manifest: the results it
+    keeps are those of each page's current execution, and a kept entry of another execution is
+    not used."""
+    from jupyter_cache import get_cache
+
+    from book_extensions import records
+
+    folder = shutil.copytree(records.cache_path(ROOT), tmp_path / "cache")
+    (folder / results.RESULTS_KEPT).unlink(missing_ok=True)
+    cache = get_cache(str(folder))
+    read = results.notebook_results(cache)
+    assert len(read) > 250 and results.notebook_results(cache) == read  # the second from the file
+    kept = json.loads((folder / results.RESULTS_KEPT).read_text(encoding="utf-8"))
+    kept["book/chronology"]["key"] += " (an earlier execution)"
+    kept["book/chronology"]["results"] = []
+    (folder / results.RESULTS_KEPT).write_text(json.dumps(kept), encoding="utf-8")
+    assert results.notebook_results(cache) == read
+
+
+def test_a_notebooks_cache_key_is_kept_by_its_text(built_book, tmp_path):
+    """records.lookup finds each notebook's execution by the key it kept for the page's text, as
+    jupyter-cache finds it by reading the page; an edited text has a key of its own."""
+    from jupyter_cache import get_cache
+
+    from book_extensions import records
+    from tools.execute_notebooks import toc_files
+
+    cache = get_cache(str(shutil.copytree(records.cache_path(ROOT), tmp_path / "cache")))
+    pages = [p for p in toc_files() if records.is_notebook(p.read_text(encoding="utf-8"))]
+    for page in pages:
+        found, _ = records.lookup(cache, page)
+        assert found.pk == cache.match_cache_notebook(records.read_notebook(page)).pk, page
+    records.save_hashkeys()
+    assert len(json.loads((tmp_path / "cache" / records.HASHKEYS_KEPT).read_text())) == len(pages)
+    text = pages[0].read_text(encoding="utf-8")
+    edited = text.replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n# edited\n", 1)
+    assert edited != text and records.lookup(cache, pages[0], edited) == (None, None)
 
 
 def test_about_links_to_the_manifest_and_the_source_at_the_built_commit(built_book):

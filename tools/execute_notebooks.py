@@ -245,6 +245,7 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = get_cache(str(cache_dir))
     todo = [(p, reason) for p in paths if (reason := staleness(cache, p))]
+    records.save_hashkeys()
     outcomes: list[Outcome] = []
     failures: list[str] = []
     started = time.perf_counter()

@@ -39,7 +39,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from book_extensions import ROOT, records
+from book_extensions import ROOT, provenance, records
 from book_extensions.provenance import figure_call
 from book_extensions.reproduction import MANIFEST_NAME, SOURCE_ARCHIVE_NAME  # noqa: F401 (build.py uses both)
 from tools.unchanged import NOT_INPUT
@@ -187,20 +187,56 @@ def rendered_bytes(mime: str, value: str | list[str]) -> bytes:
     return binascii.a2b_base64(text)
 
 
-def executed_pages(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
-    """(page, executed notebook, record) of every notebook of the table of contents whose current
+def executed_records(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
+    """(page, cache record, record) of every notebook of the table of contents whose current
     code has an execution in `cache`."""
     from tools.execute_notebooks import toc_files
 
     found = []
     for path in toc_files():
-        if path.suffix != ".md" or not records.is_notebook(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix != ".md" or not records.is_notebook(text):
             continue
-        cached, record = records.lookup(cache, path)
+        cached, record = records.lookup(cache, path, text)
         if cached is not None:
-            page = path.relative_to(ROOT).with_suffix("").as_posix()
-            found.append((page, cache.get_cache_bundle(cached.pk).nb, record))
+            found.append((path.relative_to(ROOT).with_suffix("").as_posix(), cached, record))
     return found
+
+
+def executed_pages(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
+    """(page, executed notebook, record) of every notebook of the table of contents whose current
+    code has an execution in `cache`."""
+    return [(page, cache.get_cache_bundle(cached.pk).nb, record)
+            for page, cached, record in executed_records(cache)]
+
+
+# Where the results of each execution are kept (in the cache's folder, named by this file).
+RESULTS_KEPT = "kzthesis-results.json"
+
+
+def notebook_results(cache) -> list[dict]:
+    """The results of every executed notebook, in the book's order. A notebook's results follow
+    from its execution (the cache record: its code's key and when it ran), its page's name and
+    this file's code: every build writes the manifest, and reads only the notebooks executed
+    since the last one (reading each took a build time that grew with the book)."""
+    kept_path = Path(cache.path) / RESULTS_KEPT
+    try:
+        kept = json.loads(kept_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    code = sha256(b"".join(Path(module.__file__).read_bytes() for module in (sys.modules[__name__], provenance)))
+    results, now_kept = [], {}
+    for page, cached, record in executed_records(cache):
+        key = f"{code} {cached.hashkey} {cached.created.isoformat()}"
+        if kept.get(page, {}).get("key") != key:
+            kept[page] = {"key": key,
+                          "results": page_results(page, cache.get_cache_bundle(cached.pk).nb, record)}
+        now_kept[page] = kept[page]
+        results += kept[page]["results"]
+    temporary = kept_path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(now_kept, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(kept_path)
+    return results
 
 
 def manifest() -> dict:
@@ -208,9 +244,7 @@ def manifest() -> dict:
     (tools/execute_notebooks.py has just brought it up to date)."""
     from jupyter_cache import get_cache
 
-    cache = get_cache(str(records.cache_path(ROOT)))
-    results = [result for page, notebook, record in executed_pages(cache)
-               for result in page_results(page, notebook, record)]
+    results = notebook_results(get_cache(str(records.cache_path(ROOT))))
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     built = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch
              else dt.datetime.now(dt.timezone.utc))
