@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 import json
 import shutil
@@ -184,9 +185,39 @@ def first_line(module: str) -> str:
     return docstring.strip().split("\n\n")[0].replace("\n", " ") if docstring else ""
 
 
+# The digest of what each source page showed when last written (in the doctree folder: Sphinx
+# saves its environment before it writes).
+SOURCE_PAGES_WRITTEN = "source-pages.json"
+_DOCS_WRITTEN = "kz_docs_written"  # on the app: the documents written by this build
+
+
+def count_written(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if doctree is not None:
+        getattr(app, _DOCS_WRITTEN).add(pagename)
+
+
 def source_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
+    """The source pages whose content changed; all of them when every document was written (the
+    navigation, header and footer that every page shares may have changed: Sphinx writes every
+    document when the configuration, the templates or the table of contents change)."""
     if not is_web_book(app):
         return
+    record = Path(app.doctreedir) / SOURCE_PAGES_WRITTEN
+    try:
+        written = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        written = {}
+    every_page = getattr(app, _DOCS_WRITTEN) >= set(app.env.found_docs)
+    for pagename, context, template in all_source_pages(app):
+        digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
+        if every_page or written.get(pagename) != digest or not (Path(app.outdir) / f"{pagename}.html").exists():
+            written[pagename] = digest
+            yield pagename, context, template
+    record.write_text(json.dumps(written, sort_keys=True), encoding="utf-8")
+    getattr(app, _DOCS_WRITTEN).clear()  # make preview builds again with the same application
+
+
+def all_source_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
     modules = module_names()
     items = "\n".join(
         f'<li><a href="kzthesis/{m}.html"><code>kzthesis/{m}.py</code></a>: '
@@ -226,5 +257,7 @@ def setup(app: Sphinx) -> None:
     app.connect("env-merge-info", merge)
     app.add_post_transform(LinkSources)
     app.connect("html-page-context", add_data_downloads, priority=502)
+    app.connect("builder-inited", lambda app: setattr(app, _DOCS_WRITTEN, set()))
+    app.connect("html-page-context", count_written)
     app.connect("html-collect-pages", source_pages)
     app.connect("build-finished", copy_sources)

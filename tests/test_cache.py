@@ -52,6 +52,8 @@ def test_respondents_edit_changes_every_page_that_quotes_them(project_copy):
 
 
 def test_prose_edit_executes_no_notebook(project_copy):
+    source_pages = sorted((project_copy / "_build" / "html" / "_modules").rglob("*.html"))
+    written = [p.stat().st_mtime_ns for p in source_pages]
     page = project_copy / "book" / "introduction.md"
     page.write_text(page.read_text(encoding="utf-8").replace(
         "A wave of demonstrations demanding", "A wave of rallies demanding"), encoding="utf-8")
@@ -64,6 +66,8 @@ def test_prose_edit_executes_no_notebook(project_copy):
     # page at every build): the appendix of the numbers' origins lists none of these words.
     assert result.pages("reading sources") == ["book/introduction"]
     assert result.pages("writing output") == ["book/index", "book/introduction"]
+    # Nor are the pages of the package's modules written again (book_extensions/sources.py).
+    assert len(source_pages) > 10 and [p.stat().st_mtime_ns for p in source_pages] == written
 
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
@@ -78,5 +82,7 @@ def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_co
     assert result.returncode == 0, result.output[-3000:]
     # The About page lists the edition notes; the errata link each number to its emendation.
     assert result.executed() == ["book/about.md", "book/errata.md"]
-    # The kernels imported the copy's package, not the one the tests run from.
+    # The kernels imported the copy's package, not the one the tests run from; the module's
+    # page shows its new source.
     assert "A note as the edited package reads it." in page_text(project_copy, "book/about")
+    assert "A note as the edited package reads it." in page_text(project_copy, "_modules/kzthesis/edition")
