@@ -3,6 +3,7 @@ _config.yml as the single extension `book_extensions`.
 
 * `dependencies`: the one rule for what is out of date — a page is re-read when a file it
   depends on changes (its notebook's recorded reads, the configuration, these extensions);
+* `figure_numbers`: the book's figure numbers from each page's outline, not every doctree;
 * `citation_style`: the thesis's footnote style (a pybtex formatting style);
 * `notes`: the thesis's footnotes, one note each, numbered through the thesis as the author numbered them;
 * `backrefs`: notes and bibliography entries that link to each other (biblatex's `backref`);
@@ -34,7 +35,7 @@ def ancestors(node, stop=None):
         node = node.parent
 
 
-MODULES = ("dependencies", "citation_style", "notes", "backrefs", "emendations", "quantities", "dates", "provenance",
+MODULES = ("dependencies", "figure_numbers", "citation_style", "notes", "backrefs", "emendations", "quantities", "dates", "provenance",
            "sources", "reader", "edition_citation", "reproduction", "latex", "epub")
 
 

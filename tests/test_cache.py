@@ -4,6 +4,8 @@ edit executes nothing."""
 
 import hashlib
 
+from bs4 import BeautifulSoup
+
 from conftest import build, page_text, text_of
 
 
@@ -86,3 +88,23 @@ def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_co
     # page shows its new source.
     assert "A note as the edited package reads it." in page_text(project_copy, "book/about")
     assert "A note as the edited package reads it." in page_text(project_copy, "_modules/kzthesis/edition")
+
+
+def test_a_table_added_to_one_page_renumbers_the_tables_of_the_pages_after_it(project_copy):
+    """Sphinx numbers the tables and figures of unnumbered pages through the book; the numbers
+    come from the outlines of the pages that were not read again (book_extensions/figure_numbers.py)."""
+    def numbers(page):
+        soup = BeautifulSoup((project_copy / "_build" / "html" / "book" / f"{page}.html").read_text(encoding="utf-8"),
+                             "html.parser")
+        return [span.get_text(strip=True) for span in soup.select("span.caption-number")]
+
+    before = numbers("tables")
+    page = project_copy / "book" / "conclusions.md"
+    page.write_text(page.read_text(encoding="utf-8") + (
+        "\n:::{table} A table added to the conclusions\n\n| a | b |\n|---|---|\n| 1 | 2 |\n:::\n"),
+        encoding="utf-8")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.pages("reading sources") == ["book/conclusions"]
+    assert numbers("conclusions") == [f"Table {before[0].split()[1]}"]
+    assert numbers("tables") == [f"Table {int(n.split()[1]) + 1}" for n in before] and len(before) >= 3
