@@ -79,12 +79,16 @@ def merge(app: Sphinx, env, docnames, other) -> None:
 def _from_outlines(assign):
     def assign_figure_numbers(self, env):
         outlines = getattr(env, ENV_KEY, {})
+        replaced = env.__dict__.get("get_doctree")  # another wrapper of the method, if any
         read = env.get_doctree
         env.get_doctree = lambda docname: outlines[docname] if docname in outlines else read(docname)
         try:
             return assign(self, env)
         finally:
-            del env.get_doctree
+            if replaced is None:
+                del env.get_doctree  # Sphinx's own again (the environment is pickled after this)
+            else:
+                env.get_doctree = replaced
 
     assign_figure_numbers.from_outlines = True
     return assign_figure_numbers

@@ -185,7 +185,6 @@ class KeptSphinx:
         if app.config["use_multitoc_numbering"] and "numbered: true" in yaml.dump(
                 app.config.external_site_map.as_json()):
             app.setup_extension("sphinx_multitoc_numbering")
-        number_figures_from_kept_doctrees(app)
         self.app = app
 
     def reset_carried_state(self) -> None:
@@ -264,33 +263,6 @@ def restart_chapter_counts(app) -> None:
     for name in list(vars(collector)):
         if name.endswith("_count"):
             setattr(collector, name, 0)
-
-
-def number_figures_from_kept_doctrees(app) -> None:
-    """Sphinx numbers the figures after every build by walking the doctree of every page, each
-    unpickled from its file (a third of a one-page rebuild). The walk only reads them: the
-    kept application keeps each page's doctree between builds, and unpickles a page's file
-    again only when the file changed (the page was read again)."""
-    collector = toc_collector(app)
-    number_figures = collector.assign_figure_numbers
-    kept: dict[str, tuple[tuple[int, int], object]] = {}
-
-    def assign_figure_numbers(env):
-        def kept_doctree(docname: str):
-            stat = os.stat(os.path.join(env.doctreedir, docname + ".doctree"))
-            state = (stat.st_mtime_ns, stat.st_size)
-            if docname not in kept or kept[docname][0] != state:
-                kept[docname] = (state, unpickled(docname))
-            return kept[docname][1]
-
-        unpickled = env.get_doctree
-        env.get_doctree = kept_doctree
-        try:
-            return number_figures(env)
-        finally:
-            del env.get_doctree  # Sphinx's own again (the environment is pickled after this)
-
-    collector.assign_figure_numbers = assign_figure_numbers
 
 
 def build_once(sphinx: KeptSphinx, errors: Tee, rendered=lambda: None) -> str | None:
