@@ -273,7 +273,10 @@ def launch(socket_path: str, connection_file: str) -> int:
     connection.connect(socket_path)
 
     def forward(number, frame):
-        connection.sendall(f"{signal.Signals(number).name}\n".encode())
+        try:
+            connection.sendall(f"{signal.Signals(number).name}\n".encode())
+        except OSError:  # the kernel has exited already: nothing to pass the signal on to
+            pass
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, forward)
