@@ -160,11 +160,16 @@ class _Hashkeys:
         """Keep the keys of this run's lookups (written whole, then renamed into place)."""
         if self.folder is None or not Path(self.folder).is_dir():
             return
-        target = Path(self.folder) / HASHKEYS_KEPT
-        temporary = target.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.used, indent=0, sort_keys=True), encoding="utf-8")
-        temporary.replace(target)
+        write_json_whole(Path(self.folder) / HASHKEYS_KEPT, self.used)
         self.known, self.used = dict(self.used), {}
+
+
+def write_json_whole(path: Path, data) -> None:
+    """Write `data` as JSON to a file beside `path`, then rename it into place: a build that
+    reads `path` finds the old contents or the new, never a part."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    temporary.replace(path)
 
 
 @functools.cache

@@ -233,9 +233,7 @@ def notebook_results(cache) -> list[dict]:
                           "results": page_results(page, cache.get_cache_bundle(cached.pk).nb, record)}
         now_kept[page] = kept[page]
         results += kept[page]["results"]
-    temporary = kept_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(now_kept, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(kept_path)
+    records.write_json_whole(kept_path, now_kept)
     return results
 
 
