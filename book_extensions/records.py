@@ -152,7 +152,8 @@ class _Hashkeys:
             self.used = {}
         key = hashlib.sha256(f"{_library_versions()}\n{text}".encode()).hexdigest()
         if key not in self.known:
-            _, self.known[key] = cache.create_hashed_notebook(read_notebook(path, text))
+            # jupyter-cache hashes a copy of the notebook: the parsed one itself is enough.
+            _, self.known[key] = cache.create_hashed_notebook(_parsed_notebook(path, text))
         self.used[key] = self.known[key]
         return self.used[key]
 
