@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -51,12 +52,24 @@ class BuildResult:
         return [item["path"] for item in report["executed"]]
 
 
+# The build server of this test worker, once the copies' fixtures have started it.
+BUILDS_FORKED_FROM = None
+
+
 def build(root: Path, builder: str = "html") -> BuildResult:
-    """Run the book's build (as `make book` does) in `root` with this environment's Python."""
+    """Run the book's build (`python -m tools.build`, as `make book` does) in `root` with this
+    environment's Python: forked from the worker's build server once it runs (build_server.py)."""
     env = dict(os.environ, PYTHONPATH=str(root))
-    process = subprocess.run([sys.executable, "-m", "tools.build", builder], cwd=root, env=env,
-                             capture_output=True, text=True)
-    return BuildResult(process.returncode, process.stdout + process.stderr, root)
+    if BUILDS_FORKED_FROM is None:
+        process = subprocess.run([sys.executable, "-m", "tools.build", builder], cwd=root, env=env,
+                                 capture_output=True, text=True)
+        return BuildResult(process.returncode, process.stdout + process.stderr, root)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        returncode = BUILDS_FORKED_FROM.run([builder], cwd=root, env=env, stdout=out, stderr=err)
+        out.seek(0)
+        err.seek(0)
+        return BuildResult(returncode, out.read() + err.read(), root)
 
 
 # Files of few tests that each build a copy of the project, PDF or EPUB: a minute or more of a
@@ -143,7 +156,19 @@ def kernels_for_copies(built_book: BuildResult):
 
 
 @pytest.fixture(scope="session")
-def build_snapshot(built_book: BuildResult, kernels_for_copies, tmp_path_factory) -> Path:
+def builds_for_copies(kernels_for_copies):
+    """The worker's build server (build_server.py), from which every build() of a copy forks."""
+    global BUILDS_FORKED_FROM
+    from build_server import BuildServer
+
+    BUILDS_FORKED_FROM = BuildServer.start()
+    yield BUILDS_FORKED_FROM
+    BUILDS_FORKED_FROM.stop()
+    BUILDS_FORKED_FROM = None
+
+
+@pytest.fixture(scope="session")
+def build_snapshot(built_book: BuildResult, builds_for_copies, tmp_path_factory) -> Path:
     """The real build's HTML state, copied once while no other build (another test worker's
     PDF, say) writes into _build/."""
     from tools.build import exclusive_build

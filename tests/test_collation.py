@@ -14,13 +14,18 @@ from conftest import HTML
 from tools import collation
 
 
-def test_every_difference_from_the_copy_text_is_listed(built_book):
-    result = collation.collate(HTML)
-    assert [str(d) for d in result.unexplained] == []
-    assert [(n["row"], n["seed_text"]) for n in result.stale] == []
+@pytest.fixture(scope="module")
+def collated(built_book) -> collation.Collation:
+    """The built book collated once for the module (a few seconds each time)."""
+    return collation.collate(HTML)
+
+
+def test_every_difference_from_the_copy_text_is_listed(collated):
+    assert [str(d) for d in collated.unexplained] == []
+    assert [(n["row"], n["seed_text"]) for n in collated.stale] == []
     # The collation compared the whole thesis, and found the edition's departures.
-    assert result.compared > 30_000
-    assert len(result.differences) > 50
+    assert collated.compared > 30_000
+    assert len(collated.differences) > 50
 
 
 def test_each_note_stands_where_the_copy_text_puts_its_marker(built_book):
@@ -33,12 +38,11 @@ def test_each_note_stands_where_the_copy_text_puts_its_marker(built_book):
     assert misplaced == set(collation.MOVED_NOTES)
 
 
-def test_every_recomputed_number_that_disagrees_is_a_listed_difference(built_book):
-    result = collation.collate(HTML)
+def test_every_recomputed_number_that_disagrees_is_a_listed_difference(collated):
     for row in collation.errata_record():
         assert any(d.page == row["page"] and d.copy_norm.rstrip("%") == row["printed"]
                    and d.edition_norm.rstrip("%") in collation.printed_forms(row["recomputed"], row["printed"])
-                   for d in result.differences), row
+                   for d in collated.differences), row
 
 
 @pytest.fixture()
@@ -61,9 +65,8 @@ def edit(html_dir, page: str, old: str, new: str) -> None:
     ("chapter1", "the living", "the living.", 293),
     ("survey-results", '<td class="text-left"><p>No answers.</p></td>', '<td class="text-left"><p></p></td>', 5440),
 ])
-def test_an_unlisted_difference_fails_naming_page_and_line(built_book, doctored_html, page, old, new, line):
-    result = collation.collate(doctored_html)
-    assert result.unexplained == []
+def test_an_unlisted_difference_fails_naming_page_and_line(collated, doctored_html, page, old, new, line):
+    assert collated.unexplained == []  # the pages before the edit (doctored_html copies them)
     edit(doctored_html, page, old, new)
     found = collation.collate(doctored_html).unexplained
     assert [d.page for d in found] == [page]
