@@ -12,7 +12,7 @@ _config.yml as the single extension `book_extensions`.
 * `dates`: the dates of events printed from data/ (the chronology's days and the prose's dates);
 * `provenance`: the line under every figure naming the call that draws it and the files it read;
 * `sources`: the data files and the `kzthesis` source in the web book, linked from the pages;
-* `reader`: reader features of the HTML book;
+* `reader`: reader features of the HTML book; `previews`: hover previews kept between builds;
 * `edition_citation`: the About page's "Cite this edition" box (BibTeX and CITATION.cff);
 * `reproduction`: the About page's links to the build's results manifest and source archive;
 * `latex`: the PDF's thesis structure (with `thesis.sty`); `epub`: what the EPUB needs.
@@ -36,7 +36,7 @@ def ancestors(node, stop=None):
 
 
 MODULES = ("dependencies", "figure_numbers", "citation_style", "notes", "backrefs", "emendations", "quantities", "dates", "provenance",
-           "sources", "reader", "edition_citation", "reproduction", "latex", "epub")
+           "sources", "reader", "previews", "edition_citation", "reproduction", "latex", "epub")
 
 
 def setup(app):

@@ -53,9 +53,20 @@ def test_respondents_edit_changes_every_page_that_quotes_them(project_copy):
     assert "One hundred twenty-four" not in text
 
 
+def preview_script(html, page: str):
+    """The file of a page's hover previews (sphinx-tippy's script, named in the page)."""
+    soup = BeautifulSoup((html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    [script] = [s["src"] for s in soup.find_all("script", src=True) if "_static/tippy/" in s["src"]]
+    return (html / page).parent / script
+
+
 def test_prose_edit_executes_no_notebook(project_copy):
-    source_pages = sorted((project_copy / "_build" / "html" / "_modules").rglob("*.html"))
+    html = project_copy / "_build" / "html"
+    source_pages = sorted((html / "_modules").rglob("*.html"))
     written = [p.stat().st_mtime_ns for p in source_pages]
+    # Chapter 3 previews neither the edited page nor the landing page.
+    untouched = preview_script(html, "book/chapter3")
+    untouched_written = untouched.stat().st_mtime_ns
     page = project_copy / "book" / "introduction.md"
     page.write_text(page.read_text(encoding="utf-8").replace(
         "A wave of demonstrations demanding", "A wave of rallies demanding"), encoding="utf-8")
@@ -70,6 +81,11 @@ def test_prose_edit_executes_no_notebook(project_copy):
     assert result.pages("writing output") == ["book/index", "book/introduction"]
     # Nor are the pages of the package's modules written again (book_extensions/sources.py).
     assert len(source_pages) > 10 and [p.stat().st_mtime_ns for p in source_pages] == written
+    # The page keeps its hover previews of other pages' terms, and only the scripts of the
+    # written pages and of the pages that preview them are written (book_extensions/previews.py).
+    previews = preview_script(html, "book/introduction").read_text(encoding="utf-8")
+    assert r'"a[href=\"acronyms.html#term-CSTO\"]": "<' in previews
+    assert untouched.stat().st_mtime_ns == untouched_written
 
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
