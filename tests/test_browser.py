@@ -134,13 +134,28 @@ class Tab:
 
 @pytest.fixture(scope="module")
 def open_tab(browser, site):
-    """open_tab(path, **context_options) -> Tab, loaded; closed with the module."""
+    """open_tab(path, **context_options) -> Tab, loaded in a browser context of its own (no
+    storage, cache or state of another tab); closed with the module.
+
+    open_tab(path, shared=True): a new tab of one context for the module, for visits that only
+    read the page. A context costs Chromium over a CPU-second to set up: most of a page's load."""
     contexts = []
 
-    def open_(path: str, **options) -> Tab:
+    def new_context(**options):
         context = browser.new_context(**{"viewport": DESKTOP, **options})
         context.set_default_timeout(20_000)
         contexts.append(context)
+        return context
+
+    shared_context = []
+
+    def open_(path: str, shared: bool = False, **options) -> Tab:
+        if shared:
+            if not shared_context:
+                shared_context.append(new_context())
+            context = shared_context[0]
+        else:
+            context = new_context(**options)
         page = context.new_page()
         tab = Tab(page)
 
@@ -153,7 +168,9 @@ def open_tab(browser, site):
                 tab.foreign.append(url)
                 route.abort()
 
-        context.route("**/*", route)
+        # The shared context's tabs route their own requests; a context of its own routes
+        # those of its workers too.
+        (page if shared else context).route("**/*", route)
         page.on("console", lambda m: tab.errors.append(f"console: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: tab.errors.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: tab.failed.append(f"{r.url}: {r.failure}"))
@@ -280,7 +297,7 @@ def visits(open_tab, axe_source):
 
     def visit(path: str) -> Visit:
         if path not in done:
-            tab = open_tab(path)
+            tab = open_tab(path, shared=True)
             page = tab.page
             page.wait_for_load_state("networkidle")  # anything the page asks for once loaded
             first_load = (list(tab.requests), page.evaluate(LOADED_BYTES))
@@ -296,6 +313,7 @@ def visits(open_tab, axe_source):
             done[path] = Visit(path, page.url, tab.status, facts, notes, violations, phone,
                                title_lines, first_load, tab.requests, tab.foreign, tab.failed,
                                tab.errors)
+            page.close()  # what the tests need of it is in the Visit
         return done[path]
 
     yield visit
