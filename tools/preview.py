@@ -8,7 +8,7 @@ of pages (`KeptSphinx`): a prose edit pays no interpreter start, no imports and 
 the configuration, extensions or environment, re-reads one page and writes the pages that
 changed; the open page reloads as soon as they are written. A data edit re-executes only the
 notebooks that read the file, in kernels forked from a server started with the preview
-(tools/kernel_server.py). A failed build is shown in the terminal and over the open page (the
+(tools/kernel_server.py; or from the one of the process that started it, as a build does). A failed build is shown in the terminal and over the open page (the
 messages name file and line); the server keeps running and the next good save reloads the page.
 
     python -m tools.preview [--port 8000] [--no-browser]
@@ -425,11 +425,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, book_build._terminate)
     # Kernels ready to fork for the whole session: a data edit starts its notebooks at once.
+    # As a build does, the preview forks them from the server of the process that started it,
+    # if that runs one (the test session does).
     execute_notebooks.use_this_checkout()
-    kernels = kernel_server.KernelServer.start()
+    kernels = None if kernel_server.server_socket() else kernel_server.KernelServer.start()
 
     def stop(*_) -> None:
-        kernels.stop()
+        if kernels is not None:
+            kernels.stop()
         execute_notebooks.stop_children()
         print("\npreview: stopped", flush=True)
         # At once, even in the middle of a build (which leaves _build/.unfinished, so that the next
