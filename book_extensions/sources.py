@@ -23,7 +23,7 @@ import html
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -167,9 +167,8 @@ def copy_sources(app: Sphinx, exception) -> None:
     mirror(PACKAGE, out / "kzthesis", [f"{m}.py" for m in module_names()])
 
 
-def highlighted_module(app: Sphinx, module: str) -> str:
-    """The module's source as HTML, with an empty anchor at each top-level definition's line."""
-    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+def highlighted_module(app: Sphinx, source: str) -> str:
+    """A module's source as HTML, with an empty anchor at each top-level definition's line."""
     highlighted = app.builder.highlighter.highlight_block(source, "python", linenos=False)
     lines = highlighted.splitlines()
     # The first line holds the opening <div><pre> and the source's first line (as viewcode reads it).
@@ -199,7 +198,8 @@ def count_written(app: Sphinx, pagename: str, templatename: str, context: dict, 
 def source_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
     """The source pages whose content changed; all of them when every document was written (the
     navigation, header and footer that every page shares may have changed: Sphinx writes every
-    document when the configuration, the templates or the table of contents change)."""
+    document when the configuration, the templates or the table of contents change). A page is
+    compared by the text it is made from, so that an unchanged module is not highlighted again."""
     if not is_web_book(app):
         return
     record = Path(app.doctreedir) / SOURCE_PAGES_WRITTEN
@@ -208,47 +208,57 @@ def source_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
     except (OSError, ValueError):
         written = {}
     every_page = getattr(app, _DOCS_WRITTEN) >= set(app.env.found_docs)
-    for pagename, context, template in all_source_pages(app):
-        digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
+    for pagename, made_from, context in all_source_pages(app):
+        digest = hashlib.sha256(made_from.encode()).hexdigest()
         if every_page or written.get(pagename) != digest or not (Path(app.outdir) / f"{pagename}.html").exists():
             written[pagename] = digest
-            yield pagename, context, template
+            yield pagename, context(), "page.html"
     record.write_text(json.dumps(written, sort_keys=True), encoding="utf-8")
     getattr(app, _DOCS_WRITTEN).clear()  # make preview builds again with the same application
 
 
-def all_source_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
+def page_context(title: str, body: str) -> Callable[[], dict]:
+    return lambda: {"title": title, "body": body}
+
+
+def module_context(app: Sphinx, module: str, source: str) -> Callable[[], dict]:
+    name = f"kzthesis/{module}.py"
+    return lambda: {"title": name, "body": (
+        f"<h1><code>{name}</code></h1>\n"
+        f"<p>Part of <a href=\"../index.html\">the <code>kzthesis</code> package</a>; "
+        f"<a href=\"../../kzthesis/{module}.py\" download>download <code>{name}</code></a>.</p>\n"
+        + highlighted_module(app, source))}
+
+
+def all_source_pages(app: Sphinx) -> Iterator[tuple[str, str, Callable[[], dict]]]:
+    """(page name, the text the page is made from, its template context)."""
     modules = module_names()
     items = "\n".join(
         f'<li><a href="kzthesis/{m}.html"><code>kzthesis/{m}.py</code></a>: '
         f"{html.escape(first_line(m))}</li>" for m in modules)
-    yield MODULES_PAGE, {"title": "The kzthesis package", "body": (
-        "<h1>The <code>kzthesis</code> package</h1>\n"
-        "<p>The Python package that the chapters and the notebooks of this edition import: it "
-        "loads and validates the data, computes the statistics and draws the figures. Its "
-        "modules, each readable here and downloadable as a file (put the folder "
-        "<code>kzthesis/</code> next to <a href=\"../data/index.html\"><code>data/</code></a> "
-        "and a downloaded notebook runs):</p>\n"
-        f"<ul>\n{items}\n</ul>\n")}, "page.html"
+    body = ("<h1>The <code>kzthesis</code> package</h1>\n"
+            "<p>The Python package that the chapters and the notebooks of this edition import: it "
+            "loads and validates the data, computes the statistics and draws the figures. Its "
+            "modules, each readable here and downloadable as a file (put the folder "
+            "<code>kzthesis/</code> next to <a href=\"../data/index.html\"><code>data/</code></a> "
+            "and a downloaded notebook runs):</p>\n"
+            f"<ul>\n{items}\n</ul>\n")
+    yield MODULES_PAGE, body, page_context("The kzthesis package", body)
     for module in modules:
-        name = f"kzthesis/{module}.py"
-        yield module_page(module), {"title": name, "body": (
-            f"<h1><code>{name}</code></h1>\n"
-            f"<p>Part of <a href=\"../index.html\">the <code>kzthesis</code> package</a>; "
-            f"<a href=\"../../kzthesis/{module}.py\" download>download <code>{name}</code></a>.</p>\n"
-            + highlighted_module(app, module))}, "page.html"
+        source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+        yield module_page(module), f"{module}\n{source}", module_context(app, module, source)
     descriptor = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
     titles = {f"data/{r['path']}": r.get("title", "") for r in descriptor.get("resources", [])}
     rows = "\n".join(
         f'<li><a href="{html.escape(Path(f).name)}" download><code>{html.escape(f)}</code></a>'
         + (f": {html.escape(titles[f])}" if titles.get(f) else "") + "</li>"
         for f in data_files())
-    yield DATA_PAGE, {"title": "The data files", "body": (
-        "<h1>The data files</h1>\n"
-        "<p>Every number and figure of this edition is computed from these files, as the "
-        "repository holds them (<code>data/datapackage.json</code> describes each one's columns, "
-        "source and how it was read from the thesis):</p>\n"
-        f"<ul>\n{rows}\n</ul>\n")}, "page.html"
+    body = ("<h1>The data files</h1>\n"
+            "<p>Every number and figure of this edition is computed from these files, as the "
+            "repository holds them (<code>data/datapackage.json</code> describes each one's columns, "
+            "source and how it was read from the thesis):</p>\n"
+            f"<ul>\n{rows}\n</ul>\n")
+    yield DATA_PAGE, body, page_context("The data files", body)
 
 
 def setup(app: Sphinx) -> None:

@@ -220,7 +220,6 @@ class KeptSphinx:
         if self.app.statuscode != 0:
             self.drop()
             return 1
-        written_once(self.app)
         return 0
 
 
@@ -231,17 +230,6 @@ def forget_package() -> None:
     data it loaded (and validated) before it."""
     for name in [name for name in sys.modules if name == "kzthesis" or name.startswith("kzthesis.")]:
         del sys.modules[name]
-
-
-def written_once(app) -> None:
-    """The pages of the package's modules and of the data files (book_extensions/sources.py)
-    show only `kzthesis/` and `data/`, whose change starts a new application: written by its
-    first build, they are not written again at every save."""
-    from book_extensions.sources import source_pages
-
-    for listener in list(app.events.listeners["html-collect-pages"]):
-        if listener.handler is source_pages:
-            app.disconnect(listener.id)
 
 
 def toc_collector(app):
