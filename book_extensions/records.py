@@ -117,14 +117,21 @@ class NotebookUnreadable(ValueError):
 def lookup(cache, path: Path, text: str | None = None) -> tuple[object | None, NotebookRecord | None]:
     """(cache record, our record) of the notebook `path` as it is now; (None, None) when no
     execution of its current code is cached."""
-    from jupyter_cache.cache.db import NbCacheRecord  # what cache.match_cache_notebook queries
-
     text = path.read_text(encoding="utf-8") if text is None else text
-    try:
-        record = NbCacheRecord.record_from_hashkey(_hashkeys.of(cache, path, text), cache.db)
-    except KeyError:
-        return None, None
-    return record, NotebookRecord.from_data(record.data)
+    return lookup_all(cache, [(path, text)])[0]
+
+
+def lookup_all(cache, pages: list[tuple[Path, str]]) -> list[tuple[object | None, NotebookRecord | None]]:
+    """lookup() of each (path, text), in one query of the cache's database (a query each took
+    most of the time a build spends learning which notebooks are stale, growing with the book)."""
+    from jupyter_cache.cache.db import NbCacheRecord, session_context  # what match_cache_notebook queries
+
+    keys = [_hashkeys.of(cache, path, text) for path, text in pages]
+    with session_context(cache.db) as session:
+        found = {r.hashkey: r for r in session.query(NbCacheRecord).filter(NbCacheRecord.hashkey.in_(set(keys)))}
+        session.expunge_all()
+    return [(found[key], NotebookRecord.from_data(found[key].data)) if key in found else (None, None)
+            for key in keys]
 
 
 HASHKEYS_KEPT = "kzthesis-hashkeys.json"  # in the jupyter-cache's folder

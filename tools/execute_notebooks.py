@@ -86,9 +86,9 @@ def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
     return pages
 
 
-def staleness(cache, path: Path) -> str | None:
-    """Why `path` must be executed, or None when its cached outputs are still valid."""
-    cached, record = records.lookup(cache, path)
+def staleness(cached, record: records.NotebookRecord | None) -> str | None:
+    """Why a notebook must be executed, or None when its cached outputs are still valid (its
+    records.lookup())."""
     if cached is None:
         return "code changed or never executed"
     if record is None:
@@ -244,7 +244,8 @@ def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool 
     cache_dir = records.cache_path(ROOT)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = get_cache(str(cache_dir))
-    todo = [(p, reason) for p in paths if (reason := staleness(cache, p))]
+    found = records.lookup_all(cache, [(p, p.read_text(encoding="utf-8")) for p in paths])
+    todo = [(p, reason) for p, (cached, record) in zip(paths, found) if (reason := staleness(cached, record))]
     records.save_hashkeys()
     outcomes: list[Outcome] = []
     failures: list[str] = []

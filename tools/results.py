@@ -192,15 +192,11 @@ def executed_records(cache) -> list[tuple[str, object, records.NotebookRecord | 
     code has an execution in `cache`."""
     from tools.execute_notebooks import toc_files
 
-    found = []
-    for path in toc_files():
-        text = path.read_text(encoding="utf-8")
-        if path.suffix != ".md" or not records.is_notebook(text):
-            continue
-        cached, record = records.lookup(cache, path, text)
-        if cached is not None:
-            found.append((path.relative_to(ROOT).with_suffix("").as_posix(), cached, record))
-    return found
+    pages = [(path, text) for path in toc_files() if path.suffix == ".md"
+             and records.is_notebook(text := path.read_text(encoding="utf-8"))]
+    return [(path.relative_to(ROOT).with_suffix("").as_posix(), cached, record)
+            for (path, _), (cached, record) in zip(pages, records.lookup_all(cache, pages))
+            if cached is not None]
 
 
 def executed_pages(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
