@@ -10,9 +10,7 @@ it previews is (its script holds that page's HTML); the other scripts stay as th
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import sphinx_tippy
@@ -55,9 +53,9 @@ def write_scripts(app: Sphinx, exception) -> None:
             sphinx_tippy.write_tippy_props_page(app, name, *caches)
     finally:
         data["pages"] = written
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
-        pickle.dump(pages, handle, pickle.HIGHEST_PROTOCOL)
-    os.replace(handle.name, path)
+    temporary = path.with_suffix(".tmp")  # then renamed into place: a build reads it whole or not at all
+    temporary.write_bytes(pickle.dumps(pages, pickle.HIGHEST_PROTOCOL))
+    temporary.replace(path)
 
 
 def setup(app: Sphinx) -> None:
