@@ -34,7 +34,7 @@ def no_origin_shown(page) -> None:
 
 @pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_hovering_a_number_shows_its_origin(open_tab, kind, path, key, words):
-    tab = open_tab(path)
+    tab = open_tab(path, shared=True)
     page = tab.page
     number = page.locator(f"span.quantity-{kind}[data-quantity='{key}']")
     number.scroll_into_view_if_needed()
@@ -47,7 +47,7 @@ def test_hovering_a_number_shows_its_origin(open_tab, kind, path, key, words):
 
 @pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_tabbing_to_a_number_shows_its_origin_and_escape_closes_it(open_tab, kind, path, key, words):
-    page = open_tab(path).page
+    page = open_tab(path, shared=True).page
     selector = f"span.quantity-{kind}[data-quantity='{key}']"
     # Start from the focusable element just before the number, as a keyboard user would arrive.
     page.eval_on_selector(selector, """number => {
@@ -65,7 +65,7 @@ def test_tabbing_to_a_number_shows_its_origin_and_escape_closes_it(open_tab, kin
 
 @pytest.mark.parametrize("kind, path, key, words", NUMBERS, ids=[f"{n[0]}-{n[2]}" for n in NUMBERS])
 def test_a_screen_reader_reads_the_origin_as_the_numbers_description(open_tab, kind, path, key, words):
-    page = open_tab(path).page
+    page = open_tab(path, shared=True).page
     described = page.eval_on_selector(f"span[data-quantity='{key}']", """number => {
         const origin = document.getElementById(number.getAttribute('aria-describedby'));
         return [number.tabIndex, origin.textContent]; }""")

@@ -141,7 +141,7 @@ GLUED_STYLE = """() => [...document.querySelectorAll('article span.pasted-text')
 
 @pytest.mark.parametrize("path", ["book/chapter3.html", "book/chronology.html"])
 def test_computed_numbers_look_like_the_text_around_them(open_tab, path):
-    numbers = open_tab(path).page.evaluate(GLUED_STYLE)
+    numbers = open_tab(path, shared=True).page.evaluate(GLUED_STYLE)
     assert numbers, f"{path}: no number glued from the data"
     assert [n for n in numbers if n["differs"]] == []
 

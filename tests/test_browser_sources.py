@@ -105,7 +105,7 @@ def test_inline_code_naming_a_data_file_or_a_function_links_to_it(site):
                                   if "{glue:figure}" in source_of(p).read_text(encoding="utf-8")
                                   or ":  figure:" in source_of(p).read_text(encoding="utf-8")])
 def test_provenance_line_links_its_data_files_and_the_function_that_draws_it(open_tab, site, path):
-    page = open_tab(path).page
+    page = open_tab(path, shared=True).page
     lines = page.eval_on_selector_all(".figure-provenance", """ps => ps.map(p => ({
         call: p.querySelector('code').textContent.trim(),
         callLink: (p.querySelector('code').closest('a') || {href: null}).href,
