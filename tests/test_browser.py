@@ -137,8 +137,9 @@ def open_tab(browser, site):
     """open_tab(path, **context_options) -> Tab, loaded in a browser context of its own (no
     storage, cache or state of another tab); closed with the module.
 
-    open_tab(path, shared=True): a new tab of one context for the module, for visits that only
-    read the page. A context costs Chromium over a CPU-second to set up: most of a page's load."""
+    open_tab(path, shared=True): a new tab of one context for the module, for a test that reads,
+    hovers or follows links but stores nothing and needs no option of its own (a color scheme, a
+    viewport, touch). A context costs Chromium over a CPU-second to set up: most of a page's load."""
     contexts = []
 
     def new_context(**options):
@@ -510,7 +511,7 @@ def test_figure_numbers_are_unique_across_the_book(visits):
 
 
 def test_landing_page_redirects_to_the_first_page(open_tab, site):
-    tab = open_tab("index.html")
+    tab = open_tab("index.html", shared=True)
     tab.page.wait_for_url("**/book/index.html")
     assert tab.page.locator("article.bd-article h1").first.is_visible()
 
@@ -530,7 +531,7 @@ def test_search_lists_the_pages_that_mention_a_word(open_tab):
     expected = {p for p in PAGES if p.startswith(("book/", "notebooks/"))
                 and word.lower() in article_text(p).lower()}
     assert {"book/introduction.html", "book/chapter3.html", "book/chronology.html"} <= expected
-    tab = open_tab(f"search.html?q={word}")
+    tab = open_tab(f"search.html?q={word}", shared=True)
     page = tab.page
     page.wait_for_function("() => /found|did not match/.test("
                            "(document.querySelector('#search-results .search-summary') || {}).textContent)")
@@ -547,7 +548,7 @@ def in_viewport(page, selector: str) -> bool:
 
 
 def test_footnote_reference_jumps_to_its_text_and_back(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     notes = page.locator("a.footnote-reference")
     for ref in (notes.first, notes.last):  # the chapter's first note and its last
         ref_id, href = ref.get_attribute("id"), ref.get_attribute("href")
@@ -571,7 +572,7 @@ def hover_tip(page, selector: str) -> str:
 
 
 def test_hovering_a_footnote_or_a_cross_reference_shows_a_preview(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     # A cited source: the footnote's text.
     note_id = page.locator("a.footnote-reference").first.get_attribute("href")[1:]
     note = page.locator(f"[id='{note_id}'] > p").first.inner_text()
@@ -592,7 +593,7 @@ def test_hovering_a_footnote_or_a_cross_reference_shows_a_preview(open_tab):
 
 
 def test_cross_reference_carries_the_figure_number_and_leads_to_it(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     link = page.locator("a[href$='survey-results.html#fig-survey-q3']").first
     text = link.inner_text().strip()
     assert re.fullmatch(r"Fig\. \d+(\.\d+)*", text)
@@ -604,13 +605,13 @@ def test_cross_reference_carries_the_figure_number_and_leads_to_it(open_tab):
 
 
 def test_numbered_tables_are_captioned(open_tab):
-    page = open_tab("book/tables.html").page
+    page = open_tab("book/tables.html", shared=True).page
     numbers = page.locator("article table caption .caption-number").all_inner_texts()
     assert numbers and all(re.fullmatch(r"Table \d+(\.\d+)*\s*", n) for n in numbers), numbers
 
 
 def test_glossary_link_resolves_to_its_definition(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     link = page.locator("a[href*='acronyms.html#term-']").first
     term = unquote(link.get_attribute("href").split("#term-")[1])
     link.click()
@@ -625,7 +626,7 @@ def test_glossary_link_resolves_to_its_definition(open_tab):
 
 
 def test_provenance_link_opens_the_code_that_draws_the_figure(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     line = page.locator("figure .figure-provenance").first
     call = line.locator("code").first.inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -640,11 +641,11 @@ def test_provenance_link_opens_the_code_that_draws_the_figure(open_tab):
 
 
 def test_edition_notes_errata_and_bibliography_are_in_the_navigation(open_tab):
-    page = open_tab("book/index.html").page
+    page = open_tab("book/index.html", shared=True).page
     nav = page.eval_on_selector_all("nav.bd-docs-nav a", "links => links.map(a => a.getAttribute('href'))")
     for name in ("about", "errata", "bibliography"):
         assert f"{name}.html" in nav
-    bibliography = open_tab("book/bibliography.html").page
+    bibliography = open_tab("book/bibliography.html", shared=True).page
     entries = bibliography.locator("ul.thesis-bibliography > li").count()
     cited = set()
     for source in (ROOT / "book").glob("*.md"):
@@ -693,7 +694,7 @@ NAVIGATION = [".bd-header", ".bd-sidebar-primary", ".bd-sidebar-secondary", ".pr
 
 
 def test_print_shows_the_text_not_the_navigation(open_tab):
-    page = open_tab(CHAPTER).page
+    page = open_tab(CHAPTER, shared=True).page
     shown = lambda selector: page.eval_on_selector_all(  # noqa: E731
         selector, "els => els.some(e => e.checkVisibility())")
     assert shown(".bd-header-article") and shown("nav.bd-docs-nav")  # on screen they are there
