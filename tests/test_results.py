@@ -110,10 +110,10 @@ def test_a_notebooks_cache_key_is_kept_by_its_text(built_book, tmp_path):
     from jupyter_cache import get_cache
 
     from book_extensions import records
-    from tools.execute_notebooks import toc_files
+    from tools.execute_notebooks import notebook_pages
 
     cache = get_cache(str(shutil.copytree(records.cache_path(ROOT), tmp_path / "cache")))
-    pages = [p for p in toc_files() if records.is_notebook(p.read_text(encoding="utf-8"))]
+    pages = [path for path, _ in notebook_pages()]
     for page in pages:
         found, _ = records.lookup(cache, page)
         assert found.pk == cache.match_cache_notebook(records.read_notebook(page)).pk, page

@@ -234,17 +234,24 @@ def use_this_checkout() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
+def notebook_pages(paths: list[Path] | None = None) -> list[tuple[Path, str]]:
+    """(path, text) of each page of `paths` (default: the table of contents) that is a notebook,
+    read once."""
+    return [(path, text) for path in (paths or toc_files()) if path.suffix == ".md"
+            and records.is_notebook(text := path.read_text(encoding="utf-8"))]
+
+
 def run(paths: list[Path] | None = None, jobs: int | None = None, verbose: bool = True) -> list[Outcome]:
     use_this_checkout()
     use_validation_record()
-    paths = [p for p in (paths or toc_files()) if p.suffix == ".md"
-             and records.is_notebook(p.read_text(encoding="utf-8"))]
+    pages = notebook_pages(paths)
+    paths = [path for path, _ in pages]
     from jupyter_cache import get_cache
 
     cache_dir = records.cache_path(ROOT)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = get_cache(str(cache_dir))
-    found = records.lookup_all(cache, [(p, p.read_text(encoding="utf-8")) for p in paths])
+    found = records.lookup_all(cache, pages)
     todo = [(p, reason) for p, (cached, record) in zip(paths, found) if (reason := staleness(cached, record))]
     records.save_hashkeys()
     outcomes: list[Outcome] = []

@@ -190,10 +190,9 @@ def rendered_bytes(mime: str, value: str | list[str]) -> bytes:
 def executed_records(cache) -> list[tuple[str, object, records.NotebookRecord | None]]:
     """(page, cache record, record) of every notebook of the table of contents whose current
     code has an execution in `cache`."""
-    from tools.execute_notebooks import toc_files
+    from tools.execute_notebooks import notebook_pages
 
-    pages = [(path, text) for path in toc_files() if path.suffix == ".md"
-             and records.is_notebook(text := path.read_text(encoding="utf-8"))]
+    pages = notebook_pages()
     return [(path.relative_to(ROOT).with_suffix("").as_posix(), cached, record)
             for (path, _), (cached, record) in zip(pages, records.lookup_all(cache, pages))
             if cached is not None]
