@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from conftest import build, page_text
+from tools import build as build_tool
 from tools import kernel_server
 
 
@@ -111,16 +112,23 @@ def test_sigterm_ends_every_worker_and_kernel_and_the_next_build_is_fresh(projec
 
 
 def test_two_builds_at_once_wait_for_each_other(project_copy):
+    # A data edit, so that the first build executes notebooks and is still running when the
+    # second starts; the second starts once the first holds the lock (it writes its pid there).
+    replace_in(project_copy / "data" / "chronology_counts.csv", ",detained,4404,", ",detained,4504,")
     env = dict(os.environ, PYTHONPATH=str(project_copy))
     command = [sys.executable, "-m", "tools.build", "html"]
     first = subprocess.Popen(command, cwd=project_copy, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
-    time.sleep(1.5)
+    lock = project_copy / build_tool.LOCK.relative_to(build_tool.ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip() == str(first.pid)):
+        time.sleep(0.05)
     second = subprocess.run(command, cwd=project_copy, env=env, capture_output=True, text=True)
     first_output, _ = first.communicate(timeout=600)
     assert first.returncode == 0, first_output[-3000:]
     assert second.returncode == 0, second.stderr[-3000:]
     assert "waiting for the build already running in this checkout" in second.stderr
+    assert "had reached 4,504 people" in page_text(project_copy, "book/chronology")
 
 
 def test_the_html_output_holds_only_what_its_pages_use(project_copy):
