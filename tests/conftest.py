@@ -185,6 +185,15 @@ def build_snapshot(built_book: BuildResult, builds_for_copies, tmp_path_factory)
 BUILD_STATE = (".jupyter_cache", ".doctrees", "html", "jupyter_execute", ".data-validated")
 
 
+def preview_script(html: Path, page: str) -> Path:
+    """The file of a page's hover previews (sphinx-tippy's script, named in the page)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    [script] = [s["src"] for s in soup.find_all("script", src=True) if "_static/tippy/" in s["src"]]
+    return (html / page).parent / script.split("?")[0]
+
+
 def relocate_sphinx_environment(pickle_path: Path, old: Path, new: Path) -> None:
     """Sphinx refuses an environment saved for another source folder and starts afresh (about
     20 s for this book): rewrite every path under `old` in the saved environment to `new`.

@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import build, page_text
+from conftest import build, page_text, preview_script
 from tools import build as build_tool
 from tools import kernel_server
 
@@ -171,8 +171,11 @@ def test_a_citation_style_edit_rereads_the_citing_pages(project_copy):
 
 
 def test_a_style_sheet_edit_rewrites_every_page_without_reading_it(project_copy):
-    chapter = project_copy / "_build" / "html" / "book" / "chapter1.html"
+    html = project_copy / "_build" / "html"
+    chapter = html / "book" / "chapter1.html"
     before = chapter.read_text(encoding="utf-8")
+    script = preview_script(html, "book/introduction")
+    script_written = script.stat().st_mtime_ns
     style = project_copy / "_static" / "reader.css"
     style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
     result = build(project_copy)
@@ -182,6 +185,11 @@ def test_a_style_sheet_edit_rewrites_every_page_without_reading_it(project_copy)
     # The page was written again: its link to the style sheet carries the new checksum.
     link = re.compile(r'reader\.css\?v=[0-9a-f]+')
     assert link.search(before).group(0) != link.search(chapter.read_text(encoding="utf-8")).group(0)
+    # Its body is unchanged: it keeps its hover previews' script, in the copy's own output
+    # (book_extensions/previews.py), and the script still previews the glossary.
+    assert preview_script(html, "book/introduction") == script
+    assert script.stat().st_mtime_ns == script_written
+    assert r'"a[href=\"acronyms.html#term-CSTO\"]": "<' in script.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("change, message", [

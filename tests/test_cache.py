@@ -6,7 +6,7 @@ import hashlib
 
 from bs4 import BeautifulSoup
 
-from conftest import build, page_text, text_of
+from conftest import ROOT, build, page_text, preview_script, text_of
 
 
 def source_snapshot(root):
@@ -53,13 +53,6 @@ def test_respondents_edit_changes_every_page_that_quotes_them(project_copy):
     assert "One hundred twenty-four" not in text
 
 
-def preview_script(html, page: str):
-    """The file of a page's hover previews (sphinx-tippy's script, named in the page)."""
-    soup = BeautifulSoup((html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
-    [script] = [s["src"] for s in soup.find_all("script", src=True) if "_static/tippy/" in s["src"]]
-    return (html / page).parent / script
-
-
 def test_prose_edit_executes_no_notebook(project_copy):
     html = project_copy / "_build" / "html"
     source_pages = sorted((html / "_modules").rglob("*.html"))
@@ -67,6 +60,8 @@ def test_prose_edit_executes_no_notebook(project_copy):
     # Chapter 3 previews neither the edited page nor the landing page.
     untouched = preview_script(html, "book/chapter3")
     untouched_written = untouched.stat().st_mtime_ns
+    # The copy was made from the real build: its build writes the scripts into its own output.
+    real_scripts = {p: p.stat().st_mtime_ns for p in (ROOT / "_build" / "html" / "_static" / "tippy").rglob("*.js")}
     page = project_copy / "book" / "introduction.md"
     page.write_text(page.read_text(encoding="utf-8").replace(
         "A wave of demonstrations demanding", "A wave of rallies demanding"), encoding="utf-8")
@@ -86,6 +81,7 @@ def test_prose_edit_executes_no_notebook(project_copy):
     previews = preview_script(html, "book/introduction").read_text(encoding="utf-8")
     assert r'"a[href=\"acronyms.html#term-CSTO\"]": "<' in previews
     assert untouched.stat().st_mtime_ns == untouched_written
+    assert real_scripts and {p: p.stat().st_mtime_ns for p in real_scripts} == real_scripts
 
 
 def test_package_edit_reexecutes_the_notebooks_that_import_the_module(project_copy):
