@@ -8,8 +8,8 @@ per builder, and a page's script is written again when the page is written, or w
 it previews is (its script holds that page's HTML); the other scripts stay as they are.
 
 A page written again with the same body (a style-sheet edit writes every page; so do the theme's
-navigation changes) keeps its previews and its script: sphinx-tippy's parse of the body with
-BeautifulSoup was most of the cost of writing such pages.
+navigation changes) keeps its previews and its script, unless a page it previews was read again:
+sphinx-tippy's parse of the body with BeautifulSoup was most of the cost of writing such pages.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def forget_last_build(app: Sphinx, env, docnames) -> None:
     data["pages"].clear()
     data.pop("kept", None)
     data["changed"] = set()
+    data["read"] = docnames  # the list Sphinx reads, with what later listeners add to it
 
 
 def body_digest(app: Sphinx, body: str) -> str:
@@ -73,7 +74,11 @@ def collect_previews(app: Sphinx, pagename: str, templatename: str, context: dic
     data = sphinx_tippy.get_tippy_data(app)
     digest = body_digest(app, context["body"])
     kept = read_kept(app).get(pagename)
-    if kept is None or kept.get("body_digest") != digest or not kept["js_path"].exists():
+    # A page it previews was read again: its script will change, so it gets a new name, which
+    # the page written now must carry (the browser's cached copy is then never used).
+    read = set(data.get("read", ()))
+    if (kept is None or kept.get("body_digest") != digest or not kept["js_path"].exists()
+            or any(other in read for other, _ in kept["refs_in_page"])):
         sphinx_tippy.collect_tips(app, pagename, templatename, context, doctree)
         data["pages"][pagename]["body_digest"] = digest
         data.setdefault("changed", set()).add(pagename)

@@ -192,6 +192,24 @@ def test_a_style_sheet_edit_rewrites_every_page_without_reading_it(project_copy)
     assert r'"a[href=\"acronyms.html#term-CSTO\"]": "<' in script.read_text(encoding="utf-8")
 
 
+def test_a_page_written_again_whose_previewed_page_changed_gets_a_new_preview_script(project_copy):
+    """The introduction, written again for a style-sheet edit with the same body, previews a
+    glossary term whose definition changed in the same build: its script is a new file, so a
+    browser cannot show the old definition from its cache."""
+    html = project_copy / "_build" / "html"
+    script = preview_script(html, "book/introduction")
+    style = project_copy / "_static" / "reader.css"
+    style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+    replace_in(project_copy / "book" / "acronyms.md", "The Collective Security Treaty Organization.",
+               "The Collective Security Treaty Organization, a military alliance.")
+    result = build(project_copy)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.pages("reading sources") == ["book/acronyms"]
+    renamed = preview_script(html, "book/introduction")
+    assert renamed != script and renamed.exists()
+    assert "a military alliance" in renamed.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda root: (root / "book" / "chapter1.ipynb").write_text("{}", encoding="utf-8"),
      "_toc.yml: the entry 'book/chapter1' matches two files, book/chapter1.md and book/chapter1.ipynb"),
