@@ -53,7 +53,7 @@ def keep(app: Sphinx, pages: dict) -> None:
 
 def forget_last_build(app: Sphinx, env, docnames) -> None:
     """sphinx-tippy's pages are those written by this build (make preview's application builds
-    again and again)."""
+    again and again). Every build reads, even when no page changed: this runs before any write."""
     data = sphinx_tippy.get_tippy_data(app)
     data["pages"].clear()
     data.pop("kept", None)
@@ -76,12 +76,11 @@ def collect_previews(app: Sphinx, pagename: str, templatename: str, context: dic
     kept = read_kept(app).get(pagename)
     # A page it previews was read again: its script will change, so it gets a new name, which
     # the page written now must carry (the browser's cached copy is then never used).
-    read = set(data.get("read", ()))
     if (kept is None or kept.get("body_digest") != digest or not kept["js_path"].exists()
-            or any(other in read for other, _ in kept["refs_in_page"])):
+            or any(other in data["read"] for other, _ in kept["refs_in_page"])):
         sphinx_tippy.collect_tips(app, pagename, templatename, context, doctree)
         data["pages"][pagename]["body_digest"] = digest
-        data.setdefault("changed", set()).add(pagename)
+        data["changed"].add(pagename)
         return
     data["pages"][pagename] = kept
     for script in sphinx_tippy.get_tippy_config(app).js_files:
@@ -94,7 +93,7 @@ def write_scripts(app: Sphinx, exception) -> None:
         return
     data = sphinx_tippy.get_tippy_data(app)
     written = dict(data["pages"])
-    changed = data.get("changed", set())
+    changed = data["changed"]
     pages = {name: page for name, page in {**read_kept(app), **written}.items()
              if name in app.env.all_docs}
     stale = {name: page for name, page in pages.items()
