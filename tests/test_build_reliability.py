@@ -170,14 +170,18 @@ def test_a_citation_style_edit_rereads_the_citing_pages(project_copy):
     assert "[In Russian language]" in page_text(project_copy, "book/bibliography")
 
 
+def edit_style_sheet(root: Path) -> None:
+    style = root / "_static" / "reader.css"
+    style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+
+
 def test_a_style_sheet_edit_rewrites_every_page_without_reading_it(project_copy):
     html = project_copy / "_build" / "html"
     chapter = html / "book" / "chapter1.html"
     before = chapter.read_text(encoding="utf-8")
     script = preview_script(html, "book/introduction")
     script_written = script.stat().st_mtime_ns
-    style = project_copy / "_static" / "reader.css"
-    style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+    edit_style_sheet(project_copy)
     result = build(project_copy)
     assert result.returncode == 0, result.output[-3000:]
     assert "0 added, 0 changed, 0 removed" in result.output  # no page read again
@@ -198,8 +202,7 @@ def test_a_page_written_again_whose_previewed_page_changed_gets_a_new_preview_sc
     browser cannot show the old definition from its cache."""
     html = project_copy / "_build" / "html"
     script = preview_script(html, "book/introduction")
-    style = project_copy / "_static" / "reader.css"
-    style.write_text(style.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+    edit_style_sheet(project_copy)
     replace_in(project_copy / "book" / "acronyms.md", "The Collective Security Treaty Organization.",
                "The Collective Security Treaty Organization, a military alliance.")
     result = build(project_copy)
