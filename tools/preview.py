@@ -8,8 +8,9 @@ of pages (`KeptSphinx`): a prose edit pays no interpreter start, no imports and 
 the configuration, extensions or environment, re-reads one page and writes the pages that
 changed; the open page reloads as soon as they are written. A data edit re-executes only the
 notebooks that read the file, in kernels forked from a server started with the preview
-(tools/kernel_server.py; or from the one of the process that started it, as a build does). A failed build is shown in the terminal and over the open page (the
-messages name file and line); the server keeps running and the next good save reloads the page.
+(tools/kernel_server.py), or, as in a build, from the server of the process that started it.
+A failed build is shown in the terminal and over the open page (the messages name file and
+line); the server keeps running and the next good save reloads the page.
 
     python -m tools.preview [--port 8000] [--no-browser]
 
